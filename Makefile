@@ -1,0 +1,74 @@
+.DEFAULT_GOAL := help
+.PHONY: help run test test-mysql quality migrations-check validate upgrade requirements \
+        mysql-build-deps bench-bulk bench-bulk-mysql clean
+
+VENV := .venv
+VPY := $(VENV)/bin/python
+PIP := $(VPY) -m pip install --quiet --disable-pip-version-check
+HOST_PORT := 127.0.0.1:18781
+MYSQL_URL ?= mysql://root:@127.0.0.1:3306/pie
+PYTEST_ARGS ?=
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
+
+# The virtualenv, made with Python 3.12+ (scripts/find-python.sh finds one, or says what to install).
+$(VPY):
+	@python=$${PYTHON:-$$(sh scripts/find-python.sh)} && echo "Creating $(VENV) with $$python" && "$$python" -m venv $(VENV)
+	@$(PIP) --upgrade pip
+
+$(VENV)/.base-installed: $(VPY) requirements/base.txt
+	$(PIP) -r requirements/base.txt
+	@touch $@
+
+$(VENV)/.test-installed: $(VPY) requirements/base.txt requirements/test.txt
+	$(PIP) -r requirements/test.txt
+	@touch $@
+
+$(VENV)/.mysql-installed: $(VPY) requirements/mysql.txt
+	@sh scripts/mysql-build-deps.sh
+	$(PIP) -r requirements/mysql.txt
+	@touch $@
+
+requirements: $(VENV)/.test-installed ## install the test requirements into .venv
+
+run: $(VENV)/.base-installed ## serve PIE on 127.0.0.1:18781 with the local settings (SQLite by default)
+	$(VPY) manage.py migrate --no-input
+	$(VPY) manage.py runserver $(HOST_PORT)
+
+test: $(VENV)/.test-installed ## run the whole suite on SQLite (MySQL-only tests are listed as skipped)
+	$(VPY) -m pytest $(PYTEST_ARGS)
+
+test-mysql: $(VENV)/.test-installed $(VENV)/.mysql-installed ## run the whole suite on MySQL/MariaDB (MYSQL_URL, default the local MariaDB)
+	DATABASE_URL=$(MYSQL_URL) PIE_TEST_REQUIRE_MYSQL=1 $(VPY) -m pytest $(PYTEST_ARGS)
+
+quality: $(VENV)/.test-installed ## lint and check formatting with ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+migrations-check: $(VENV)/.test-installed ## fail if a model change has no migration
+	DJANGO_SETTINGS_MODULE=pie.settings.test $(VPY) manage.py makemigrations --check --dry-run
+
+validate: quality migrations-check test ## what a pull request must pass
+
+mysql-build-deps: ## install (as root) or name the system packages mysqlclient needs to build
+	@sh scripts/mysql-build-deps.sh
+
+upgrade: export CUSTOM_COMPILE_COMMAND=make upgrade
+upgrade: $(VPY) ## recompile requirements/*.txt from requirements/*.in with pip-tools
+	$(PIP) -r requirements/pip-tools.txt
+	for f in pip-tools base mysql test production dev; do \
+		$(VENV)/bin/pip-compile --quiet --allow-unsafe --strip-extras --no-emit-index-url \
+			--no-emit-find-links --upgrade -o requirements/$$f.txt requirements/$$f.in || exit 1; \
+	done
+
+ROWS ?= 1000000
+bench-bulk: $(VENV)/.test-installed ## benchmark bulk_insert_intents on SQLite against the driver floor (ROWS=1000000)
+	$(VPY) scripts/bench_bulk.py --rows $(ROWS) --database-url sqlite:///bench-data/bench.sqlite3
+
+bench-bulk-mysql: $(VENV)/.test-installed $(VENV)/.mysql-installed ## the same benchmark on MySQL/MariaDB (MYSQL_URL)
+	$(VPY) scripts/bench_bulk.py --rows $(ROWS) --database-url $(MYSQL_URL)_bench
+
+clean: ## remove the virtualenv, caches and the local SQLite database
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis pie.sqlite3
+	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -1,0 +1,29 @@
+"""The service's user: a local shadow of an LMS user, created from JWT claims."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    """
+    A user of PIE: a learner, a backend service's user, or an operator.
+
+    ``lms_user_id`` is filled by edx-drf-extensions from the JWT ``user_id`` claim.
+
+    .. pii: username, email, first and last name and lms_user_id identify a person.
+    .. pii_types: username, email_address, name, id
+    .. pii_retirement: local_api
+    """
+
+    lms_user_id = models.IntegerField(
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="The learner's user id in the LMS (the JWT user_id claim).",
+    )
+
+    class Meta:
+        db_table = "core_user"
+
+    def __str__(self):
+        return self.username

@@ -1,0 +1,47 @@
+"""
+The vocabulary of program intents: reasons, certainties and how certainties rank.
+
+Adding a reason is one line in ``IntentReason``: the model field takes its choices from
+``reason_choices`` (a callable), so the migration does not change.
+"""
+
+from django.db import models
+
+
+class IntentReason(models.TextChoices):
+    """Why we believe a learner does or does not intend to complete a program."""
+
+    BUNDLE_PURCHASE = "BUNDLE_PURCHASE", "Bought the program bundle"
+    ENROLLED_ALL_COURSES = "ENROLLED_ALL_COURSES", "Enrolled in all of the program's courses"
+    EARNED_PROGRAM_CERT = "EARNED_PROGRAM_CERT", "Earned the program certificate"
+    ALL_COURSES_COMPLETE = "ALL_COURSES_COMPLETE", "Completed all of the program's courses"
+    LEARNER_STATED = "LEARNER_STATED", "The learner told us"
+
+
+class IntentCertainty(models.TextChoices):
+    """How sure we are: a broad bucket. Any reason may carry any certainty."""
+
+    CERTAIN_YES = "CERTAIN_YES", "Certainly intends to complete"
+    CERTAIN_NO = "CERTAIN_NO", "Certainly does not intend to complete"
+    MAYBE = "MAYBE", "May intend to complete"
+
+
+# Lower ranks win when choosing a learner's "latest and most certain" intent for a
+# program: any certain answer, yes or no, beats a maybe, whatever their dates.
+CERTAINTY_RANK = {
+    IntentCertainty.CERTAIN_YES: 0,
+    IntentCertainty.CERTAIN_NO: 0,
+    IntentCertainty.MAYBE: 1,
+}
+
+# Column widths, shared by the model and the validation of incoming values.
+REASON_MAX_LENGTH = 64
+CERTAINTY_MAX_LENGTH = 16
+
+# The largest LMS user id: the LMS's auth_user.id is a signed 32-bit integer.
+MAX_LMS_USER_ID = 2**31 - 1
+
+
+def reason_choices():
+    """Choices of the ``reason`` field, read at run time so new reasons need no migration."""
+    return IntentReason.choices

@@ -1,0 +1,235 @@
+"""The write path: record_intent and record_intents."""
+
+import threading
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from pie.apps.intents import services
+from pie.apps.intents.constants import IntentCertainty, IntentReason
+from pie.apps.intents.exceptions import InvalidIntentError
+from pie.apps.intents.models import ProgramIntent
+
+PROGRAM = uuid.UUID("6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e")
+WHEN = datetime(2022, 7, 1, tzinfo=UTC)
+
+
+def intent_fields(**overrides):
+    fields = {
+        "lms_user_id": 42,
+        "program_uuid": PROGRAM,
+        "reason": IntentReason.BUNDLE_PURCHASE,
+        "certainty": IntentCertainty.CERTAIN_YES,
+        "effective_timestamp": WHEN,
+    }
+    return {**fields, **overrides}
+
+
+@pytest.mark.django_db
+class TestRecordIntent:
+    def test_creates_an_intent(self):
+        intent, created = services.record_intent(**intent_fields())
+        assert created is True
+        stored = ProgramIntent.objects.get()
+        assert stored == intent
+        assert (stored.lms_user_id, stored.program_uuid, stored.reason, stored.certainty) == (
+            42,
+            PROGRAM,
+            "BUNDLE_PURCHASE",
+            "CERTAIN_YES",
+        )
+        assert stored.effective_timestamp == WHEN
+        assert stored.created is not None
+
+    def test_a_duplicate_returns_the_recorded_intent(self):
+        first, _ = services.record_intent(**intent_fields())
+        again, created = services.record_intent(**intent_fields())
+        assert created is False
+        assert again.pk == first.pk
+        assert ProgramIntent.objects.count() == 1
+
+    def test_string_values_are_normalised_to_the_same_intent(self):
+        first, _ = services.record_intent(**intent_fields())
+        again, created = services.record_intent(
+            **intent_fields(lms_user_id="42", program_uuid=str(PROGRAM), effective_timestamp="2022-07-01 00:00:00 Z")
+        )
+        assert (again.pk, created) == (first.pk, False)
+
+    def test_omitted_timestamp_means_now(self):
+        before = timezone.now()
+        intent, _ = services.record_intent(**intent_fields(effective_timestamp=None))
+        assert before <= intent.effective_timestamp <= timezone.now()
+
+    def test_naive_timestamp_means_utc(self):
+        intent, _ = services.record_intent(**intent_fields(effective_timestamp=datetime(2022, 7, 1, 12, 30)))
+        assert ProgramIntent.objects.get(pk=intent.pk).effective_timestamp == datetime(2022, 7, 1, 12, 30, tzinfo=UTC)
+
+    def test_offset_timestamp_is_stored_as_the_same_instant(self):
+        intent, _ = services.record_intent(**intent_fields(effective_timestamp="2022-07-01T02:00:00+02:00"))
+        assert ProgramIntent.objects.get(pk=intent.pk).effective_timestamp == WHEN
+
+    def test_invalid_values_write_nothing(self):
+        with pytest.raises(InvalidIntentError):
+            services.record_intent(**intent_fields(reason="GUESSED"))
+        assert not ProgramIntent.objects.exists()
+
+
+@pytest.mark.mysql
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_racing_get_one_created_and_one_duplicate():
+    """Both threads insert at once; the unique constraint picks the winner."""
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def write():
+        try:
+            barrier.wait(timeout=10)
+            results.append(services.record_intent(**intent_fields()))
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=write) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert sorted(created for _, created in results) == [False, True]
+    assert results[0][0].pk == results[1][0].pk
+    assert ProgramIntent.objects.count() == 1
+
+
+@pytest.mark.mysql
+@pytest.mark.django_db(transaction=True)
+def test_racing_writers_under_a_held_lock_still_settle_on_the_constraint():
+    """The loser's insert waits on the winner's uncommitted row, then sees it as a duplicate."""
+    winner_inserted, winner_may_commit = threading.Event(), threading.Event()
+    outcome = {}
+
+    def winner():
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                outcome["winner"] = services.record_intent(**intent_fields())
+                winner_inserted.set()
+                winner_may_commit.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    def loser():
+        try:
+            winner_inserted.wait(timeout=10)
+            threading.Timer(0.5, winner_may_commit.set).start()
+            outcome["loser"] = services.record_intent(**intent_fields())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=winner), threading.Thread(target=loser)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert outcome["winner"][1] is True
+    assert outcome["loser"][1] is False
+    assert outcome["loser"][0].pk == outcome["winner"][0].pk
+    assert ProgramIntent.objects.count() == 1
+
+
+def row(**overrides):
+    fields = {
+        "lms_user_id": "42",
+        "program_uuid": str(PROGRAM),
+        "reason": "BUNDLE_PURCHASE",
+        "certainty": "CERTAIN_YES",
+        "effective_timestamp": "2022-07-01 00:00:00 Z",
+    }
+    return {**fields, **overrides}
+
+
+@pytest.mark.django_db
+class TestRecordIntents:
+    def test_counts_created_rows(self):
+        rows = [row(lms_user_id=str(n)) for n in range(1, 11)]
+        result = services.record_intents(rows, batch_size=4)
+        assert (result.created, result.duplicates, result.rejected) == (10, 0, [])
+        assert ProgramIntent.objects.count() == 10
+
+    def test_duplicates_inside_one_batch_are_counted_once(self):
+        rows = [row(), row(), row(lms_user_id="43"), row(effective_timestamp="2022-07-01T00:00:00+00:00")]
+        result = services.record_intents(rows, batch_size=10)
+        assert (result.created, result.duplicates) == (2, 2)
+        assert ProgramIntent.objects.count() == 2
+
+    def test_duplicates_across_batches_are_counted(self):
+        rows = [row(), row(lms_user_id="43"), row(), row(lms_user_id="43"), row(lms_user_id="44")]
+        result = services.record_intents(rows, batch_size=2)
+        assert (result.created, result.duplicates) == (3, 2)
+
+    def test_duplicates_of_recorded_intents_are_counted(self):
+        services.record_intent(**intent_fields())
+        result = services.record_intents([row(), row(lms_user_id="43")])
+        assert (result.created, result.duplicates) == (1, 1)
+        assert ProgramIntent.objects.count() == 2
+
+    def test_rerunning_a_load_creates_nothing(self):
+        rows = [row(lms_user_id=str(n)) for n in range(1, 8)]
+        services.record_intents(rows, batch_size=3)
+        again = services.record_intents(rows, batch_size=3)
+        assert (again.created, again.duplicates) == (0, 7)
+        assert ProgramIntent.objects.count() == 7
+
+    def test_bad_rows_are_rejected_and_good_rows_still_load(self):
+        bad = row(program_uuid="not-a-uuid", line=3)
+        rows = [row(lms_user_id="1"), bad, row(lms_user_id="2")]
+        result = services.record_intents(rows, batch_size=10)
+        assert (result.created, result.duplicates) == (2, 0)
+        [rejected] = result.rejected
+        assert rejected.row is bad
+        assert set(rejected.errors) == {"program_uuid"}
+        assert result.rows == 3
+
+    def test_a_batch_of_only_bad_rows_writes_nothing(self, django_assert_num_queries):
+        with django_assert_num_queries(0):
+            result = services.record_intents([row(reason="NOPE"), row(certainty="NOPE")])
+        assert len(result.rejected) == 2
+
+    def test_each_batch_is_one_insert(self, django_assert_max_num_queries):
+        rows = [row(lms_user_id=str(n)) for n in range(1, 101)]
+        # 2 batches; each is an insert wrapped in a transaction (plus savepoint bookkeeping).
+        with django_assert_max_num_queries(2 * 3):
+            services.record_intents(rows, batch_size=50)
+        assert ProgramIntent.objects.count() == 100
+
+    def test_yields_one_result_per_batch(self):
+        rows = [row(lms_user_id=str(n)) for n in range(1, 6)]
+        results = list(services.iter_record_intents(rows, batch_size=2))
+        assert [r.created for r in results] == [2, 2, 1]
+
+    def test_microseconds_distinguish_intents_and_survive_the_batch_path(self):
+        rows = [
+            row(effective_timestamp="2022-07-01T00:00:00.000001Z"),
+            row(effective_timestamp="2022-07-01T00:00:00.000002Z"),
+        ]
+        assert services.record_intents(rows).created == 2
+        stamps = sorted(ProgramIntent.objects.values_list("effective_timestamp", flat=True))
+        assert [s.microsecond for s in stamps] == [1, 2]
+
+    def test_batch_rows_match_a_single_record(self):
+        services.record_intents([row()])
+        _, created = services.record_intent(**intent_fields())
+        assert created is False
+
+    def test_batch_size_must_be_positive(self):
+        with pytest.raises(ValueError, match="batch_size"):
+            services.record_intents([row()], batch_size=0)
+
+
+def test_insert_statement_skips_duplicates_on_this_backend():
+    """The batch insert relies on the backend's 'ignore conflicts' form being available."""
+    assert connection.features.supports_ignore_conflicts

@@ -1,0 +1,135 @@
+"""Every rule an intent's values must meet, shared by all write paths."""
+
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from pie.apps.intents.exceptions import InvalidIntentError
+from pie.apps.intents.validation import clean_intent_values, parse_timestamp
+
+NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+GOOD = {
+    "lms_user_id": 7,
+    "program_uuid": "6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e",
+    "reason": "LEARNER_STATED",
+    "certainty": "CERTAIN_NO",
+    "effective_timestamp": "2024-05-01T10:00:00Z",
+}
+
+
+def clean(**overrides):
+    return clean_intent_values(**{**GOOD, **overrides}, now=NOW)
+
+
+def test_good_values_are_normalised():
+    values = clean()
+    assert values.lms_user_id == 7
+    assert values.program_uuid == uuid.UUID(GOOD["program_uuid"])
+    assert (values.reason, values.certainty) == ("LEARNER_STATED", "CERTAIN_NO")
+    assert values.effective_timestamp == datetime(2024, 5, 1, 10, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("lms_user_id", 0),
+        ("lms_user_id", -3),
+        ("lms_user_id", "abc"),
+        ("lms_user_id", "1.5"),
+        ("lms_user_id", 1.0),
+        ("lms_user_id", True),
+        ("lms_user_id", 2**31),
+        ("lms_user_id", None),
+        ("lms_user_id", ""),
+        ("program_uuid", "not-a-uuid"),
+        ("program_uuid", "6e1e5a3c-1e38-4f0c-9a44"),
+        ("program_uuid", 12345),
+        ("program_uuid", None),
+        ("reason", "GUESSED"),
+        ("reason", "bundle_purchase"),
+        ("reason", ["BUNDLE_PURCHASE"]),
+        ("reason", None),
+        ("certainty", "PROBABLY"),
+        ("certainty", 1),
+        ("certainty", ""),
+        ("effective_timestamp", "yesterday"),
+        ("effective_timestamp", "2022-13-01T00:00:00Z"),
+        ("effective_timestamp", 1656633600),
+        ("effective_timestamp", None),
+        ("effective_timestamp", (NOW + timedelta(hours=1)).isoformat()),
+        ("effective_timestamp", NOW + timedelta(days=365)),
+    ],
+)
+def test_each_bad_value_is_refused_and_named(field, value):
+    with pytest.raises(InvalidIntentError) as raised:
+        clean(**{field: value})
+    assert set(raised.value.errors) == {field}
+    assert raised.value.errors[field]
+
+
+def test_missing_values_say_required():
+    with pytest.raises(InvalidIntentError) as raised:
+        clean(reason=None, program_uuid="")
+    assert raised.value.errors == {"reason": "This field is required.", "program_uuid": "This field is required."}
+
+
+def test_all_fields_at_fault_are_reported_together():
+    with pytest.raises(InvalidIntentError) as raised:
+        clean(lms_user_id=0, program_uuid="x", reason="x", certainty="x", effective_timestamp="x")
+    assert set(raised.value.errors) == {"lms_user_id", "program_uuid", "reason", "certainty", "effective_timestamp"}
+
+
+def test_a_small_clock_skew_is_allowed():
+    assert clean(effective_timestamp=NOW + timedelta(seconds=30)).effective_timestamp == NOW + timedelta(seconds=30)
+
+
+def test_the_skew_allowance_is_a_setting(settings):
+    settings.PIE_INTENT_MAX_CLOCK_SKEW_SECONDS = 0
+    with pytest.raises(InvalidIntentError):
+        clean(effective_timestamp=NOW + timedelta(seconds=1))
+
+
+def test_naive_datetime_means_utc():
+    assert clean(effective_timestamp=datetime(2024, 1, 2, 3, 4)).effective_timestamp == datetime(
+        2024, 1, 2, 3, 4, tzinfo=UTC
+    )
+
+
+def test_aware_datetime_is_converted_to_utc():
+    plus_two = timezone(timedelta(hours=2))
+    cleaned = clean(effective_timestamp=datetime(2024, 1, 2, 5, 0, tzinfo=plus_two))
+    assert cleaned.effective_timestamp == datetime(2024, 1, 2, 3, 0, tzinfo=UTC)
+    assert cleaned.effective_timestamp.tzinfo == UTC
+
+
+def test_numeric_strings_and_uuid_objects_are_accepted():
+    program = uuid.uuid4()
+    values = clean(lms_user_id=" 12 ", program_uuid=program)
+    assert (values.lms_user_id, values.program_uuid) == (12, program)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2022-07-01 00:00:00 Z", datetime(2022, 7, 1, tzinfo=UTC)),
+        ("2022-07-01 00:00:00Z", datetime(2022, 7, 1, tzinfo=UTC)),
+        ("2022-07-01T00:00:00Z", datetime(2022, 7, 1, tzinfo=UTC)),
+        ("2022-07-01T00:00:00.250000Z", datetime(2022, 7, 1, 0, 0, 0, 250000, tzinfo=UTC)),
+        ("2022-07-01T02:00:00+02:00", datetime(2022, 7, 1, tzinfo=UTC)),
+        ("2022-07-01 02:00:00 +0200", datetime(2022, 7, 1, tzinfo=UTC)),
+        ("2022-06-30T19:00:00-05:00", datetime(2022, 7, 1, tzinfo=UTC)),
+        ("2022-07-01 00:00:00", datetime(2022, 7, 1, tzinfo=UTC)),
+        ("  2022-07-01T00:00:00  ", datetime(2022, 7, 1, tzinfo=UTC)),
+    ],
+)
+def test_timestamp_forms(text, expected):
+    parsed = parse_timestamp(text)
+    assert parsed == expected
+    assert parsed.tzinfo == UTC
+
+
+@pytest.mark.parametrize("text", ["", "Z", "07/01/2022", "2022-07-01 25:00:00", "2022-07-01T00:00:00 EST"])
+def test_unparseable_timestamps(text):
+    with pytest.raises(ValueError, match=r"Invalid isoformat|out of range|must be in"):
+        parse_timestamp(text)

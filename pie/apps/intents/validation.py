@@ -1,0 +1,145 @@
+"""
+The rules an intent's values must meet, shared by every write path.
+
+``clean_intent_values`` turns raw values (Python objects, or the strings of a CSV file or
+an event) into an ``IntentValues``, or raises ``InvalidIntentError`` naming each field at
+fault. It runs once per row of a bulk load, so it stays lean.
+"""
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+
+from pie.apps.intents.constants import MAX_LMS_USER_ID, IntentCertainty, IntentReason
+from pie.apps.intents.exceptions import InvalidIntentError
+
+_REASONS = frozenset(IntentReason.values)
+_CERTAINTIES = frozenset(IntentCertainty.values)
+# "2022-07-01 00:00:00 Z" (the warehouse form) has a space before its zone designator,
+# which datetime.fromisoformat does not accept.
+_SPACE_BEFORE_ZONE = re.compile(r"\s+(?=(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$)")
+
+
+@dataclass(frozen=True, slots=True)
+class IntentValues:
+    """The checked, normalised values of one intent."""
+
+    lms_user_id: int
+    program_uuid: uuid.UUID
+    reason: str
+    certainty: str
+    effective_timestamp: datetime
+
+    @property
+    def key(self) -> tuple:
+        """The de-duplication key: at most one intent per key."""
+        return (self.lms_user_id, self.program_uuid, self.effective_timestamp, self.reason, self.certainty)
+
+
+def max_clock_skew() -> timedelta:
+    """How far in the future an effective timestamp may be."""
+    return timedelta(seconds=settings.PIE_INTENT_MAX_CLOCK_SKEW_SECONDS)
+
+
+def parse_timestamp(value: str) -> datetime:
+    """
+    Parse an ISO 8601 timestamp, or the warehouse form ``2022-07-01 00:00:00 Z``.
+
+    Naive timestamps are taken as UTC. Raises ``ValueError`` on anything else.
+    """
+    text = _SPACE_BEFORE_ZONE.sub("", value.strip())
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _clean_lms_user_id(value) -> int:
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, str):
+        value = int(value.strip())
+    elif not isinstance(value, int):
+        raise ValueError
+    if not 1 <= value <= MAX_LMS_USER_ID:
+        raise ValueError
+    return value
+
+
+def _clean_program_uuid(value) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    if not isinstance(value, str):
+        raise ValueError
+    return uuid.UUID(value.strip())
+
+
+def _clean_effective_timestamp(value, latest: datetime) -> datetime:
+    if isinstance(value, str):
+        value = parse_timestamp(value)
+    elif isinstance(value, datetime):
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    else:
+        raise TypeError
+    if value > latest:
+        raise OverflowError
+    return value
+
+
+def clean_intent_values(
+    *,
+    lms_user_id,
+    program_uuid,
+    reason,
+    certainty,
+    effective_timestamp,
+    now: datetime,
+) -> IntentValues:
+    """
+    Check and normalise one intent's values; raise ``InvalidIntentError`` if any is bad.
+
+    ``now`` is the caller's clock, passed in so that a batch uses one reading of it.
+    Every field is checked, so the error names all the fields at fault at once.
+    """
+    errors = {}
+    try:
+        lms_user_id = _clean_lms_user_id(lms_user_id)
+    except (TypeError, ValueError):
+        errors["lms_user_id"] = f"Must be a whole number from 1 to {MAX_LMS_USER_ID}."
+    try:
+        program_uuid = _clean_program_uuid(program_uuid)
+    except (TypeError, ValueError):
+        errors["program_uuid"] = "Must be a UUID, such as 6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e."
+    if not isinstance(reason, str) or reason not in _REASONS:
+        errors["reason"] = f"Unknown reason; expected one of {', '.join(IntentReason.values)}."
+    if not isinstance(certainty, str) or certainty not in _CERTAINTIES:
+        errors["certainty"] = f"Unknown certainty; expected one of {', '.join(IntentCertainty.values)}."
+    try:
+        effective_timestamp = _clean_effective_timestamp(effective_timestamp, now + max_clock_skew())
+    except OverflowError:
+        errors["effective_timestamp"] = "Must not be in the future."
+    except (TypeError, ValueError):
+        errors["effective_timestamp"] = (
+            "Must be an ISO 8601 timestamp, such as 2022-07-01T00:00:00Z (no zone means UTC)."
+        )
+    if errors:
+        for name, value in (
+            ("lms_user_id", lms_user_id),
+            ("program_uuid", program_uuid),
+            ("reason", reason),
+            ("certainty", certainty),
+            ("effective_timestamp", effective_timestamp),
+        ):
+            if value is None or value == "":
+                errors[name] = "This field is required."
+        raise InvalidIntentError(errors)
+    return IntentValues(
+        lms_user_id=lms_user_id,
+        program_uuid=program_uuid,
+        reason=str(reason),
+        certainty=str(certainty),
+        effective_timestamp=effective_timestamp,
+    )

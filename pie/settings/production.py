@@ -1,0 +1,39 @@
+"""
+Settings for production, read from the environment and from a YAML file.
+
+As in other Open edX services, ``PIE_CFG`` names a YAML file whose top-level keys
+override the settings of the same name (for example ``SECRET_KEY``, ``ALLOWED_HOSTS``,
+``DATABASES``). Environment variables (``SECRET_KEY``, ``DATABASE_URL``,
+``ALLOWED_HOSTS``) are read first, so the YAML file has the last word. No secret has a
+usable default: a missing one stops the service at start-up.
+"""
+
+import yaml
+from django.core.exceptions import ImproperlyConfigured
+
+from pie.settings.base import *  # noqa: F403
+from pie.settings.base import database_from_url, env
+
+DEBUG = False
+SECRET_KEY = env.str("SECRET_KEY", default=None)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
+DATABASES = {"default": database_from_url(env.str("DATABASE_URL"))} if "DATABASE_URL" in env.ENVIRON else {}
+
+CONFIG_FILE = env.str("PIE_CFG", default=None)
+if CONFIG_FILE:
+    with open(CONFIG_FILE, encoding="utf-8") as config_file:
+        config_from_yaml = yaml.safe_load(config_file) or {}
+    if not isinstance(config_from_yaml, dict):
+        raise ImproperlyConfigured(f"PIE_CFG file {CONFIG_FILE} must hold a mapping of setting names to values.")
+    if "DATABASE_URL" in config_from_yaml:
+        DATABASES = {"default": database_from_url(config_from_yaml.pop("DATABASE_URL"))}
+    vars().update(config_from_yaml)
+
+if not SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must be set (environment variable or the PIE_CFG file).")
+if not DATABASES.get("default"):
+    raise ImproperlyConfigured("Set DATABASE_URL, or DATABASES in the PIE_CFG file.")
+
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
