@@ -31,3 +31,14 @@ def pytest_collection_modifyitems(config, items):
 def pytest_report_header(config):
     database = settings.DATABASES["default"]
     return f"database: {database['ENGINE'].rsplit('.', 1)[-1]} {database.get('HOST') or ''} {database['NAME']}"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Under make test-mysql nothing may be skipped: every test has its database there."""
+    if not os.environ.get("PIE_TEST_REQUIRE_MYSQL") or exitstatus != 0:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        reporter.write_line(f"FAILED: {len(skipped)} test(s) skipped on MySQL/MariaDB, where all must run.", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

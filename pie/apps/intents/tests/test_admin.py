@@ -1,0 +1,65 @@
+"""The read-only admin for intents."""
+
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from pie.apps.intents.constants import IntentCertainty, IntentReason
+from pie.apps.intents.models import ProgramIntent
+from pie.apps.intents.tests.factories import ProgramIntentFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "admin:intents_programintent_changelist"
+
+
+@pytest.fixture
+def admin_client_(client, django_user_model):
+    admin = django_user_model.objects.create_superuser("operator", "operator@example.com", "pw")
+    client.force_login(admin)
+    return client
+
+
+def test_lists_intents(admin_client_):
+    intent = ProgramIntentFactory()
+    response = admin_client_.get(reverse(CHANGELIST))
+    assert response.status_code == 200
+    assert str(intent.program_uuid) in response.content.decode()
+
+
+def test_cannot_add_change_or_delete(admin_client_):
+    intent = ProgramIntentFactory(certainty=IntentCertainty.MAYBE)
+    assert admin_client_.get(reverse("admin:intents_programintent_add")).status_code == 403
+    change_url = reverse("admin:intents_programintent_change", args=[intent.pk])
+    page = admin_client_.get(change_url)
+    assert page.status_code == 200
+    assert b'name="_save"' not in page.content  # a view-only page
+    assert admin_client_.post(change_url, {"certainty": "CERTAIN_NO"}).status_code == 403
+    delete_url = reverse("admin:intents_programintent_delete", args=[intent.pk])
+    assert admin_client_.post(delete_url, {"post": "yes"}).status_code == 403
+    bulk_delete = admin_client_.post(
+        reverse(CHANGELIST), {"action": "delete_selected", "_selected_action": [intent.pk], "post": "yes"}
+    )
+    assert bulk_delete.status_code in (200, 302)
+    assert ProgramIntent.objects.get(pk=intent.pk).certainty == IntentCertainty.MAYBE
+
+
+def ids_listed(response):
+    return {intent.pk for intent in response.context["cl"].result_list}
+
+
+def test_search_by_lms_user_id_and_by_program_uuid(admin_client_):
+    mine = ProgramIntentFactory(lms_user_id=77)
+    other = ProgramIntentFactory(lms_user_id=78)
+    assert ids_listed(admin_client_.get(reverse(CHANGELIST), {"q": "77"})) == {mine.pk}
+    assert ids_listed(admin_client_.get(reverse(CHANGELIST), {"q": str(other.program_uuid)})) == {other.pk}
+    assert ids_listed(admin_client_.get(reverse(CHANGELIST), {"q": str(uuid.uuid4())})) == set()
+    assert ids_listed(admin_client_.get(reverse(CHANGELIST), {"q": "no such thing"})) == set()
+
+
+def test_filters_by_reason_and_certainty(admin_client_):
+    maybe = ProgramIntentFactory(certainty=IntentCertainty.MAYBE, reason=IntentReason.ENROLLED_ALL_COURSES)
+    ProgramIntentFactory(certainty=IntentCertainty.CERTAIN_YES, reason=IntentReason.BUNDLE_PURCHASE)
+    assert ids_listed(admin_client_.get(reverse(CHANGELIST), {"certainty__exact": "MAYBE"})) == {maybe.pk}
+    assert ids_listed(admin_client_.get(reverse(CHANGELIST), {"reason__exact": "ENROLLED_ALL_COURSES"})) == {maybe.pk}

@@ -1,0 +1,78 @@
+"""The settings modules, each imported fresh in a subprocess with a chosen environment."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBE = """
+import importlib, json, sys
+module = importlib.import_module(sys.argv[1])
+db = module.DATABASES.get("default", {})
+print(json.dumps({
+    "ENGINE": db.get("ENGINE"), "NAME": str(db.get("NAME")), "OPTIONS": db.get("OPTIONS", {}),
+    "SECRET_KEY": module.SECRET_KEY, "ALLOWED_HOSTS": module.ALLOWED_HOSTS, "DEBUG": module.DEBUG,
+}))
+"""
+
+
+def load_settings(module, **env):
+    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "PIE_CFG", "ALLOWED_HOSTS")}
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, module],
+        env={**clean, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        raise RuntimeError(result.stderr.strip().splitlines()[-1])
+    return json.loads(result.stdout)
+
+
+def test_local_defaults_to_a_sqlite_file_in_the_repository():
+    values = load_settings("pie.settings.local")
+    assert values["ENGINE"] == "django.db.backends.sqlite3"
+    assert values["NAME"] == str(ROOT / "pie.sqlite3")
+    assert values["DEBUG"] is True
+
+
+@pytest.mark.parametrize("module", ["pie.settings.local", "pie.settings.test", "pie.settings.production"])
+def test_every_module_honours_database_url(module):
+    values = load_settings(module, DATABASE_URL="mysql://pie:secret@db.internal:3307/pie_db", SECRET_KEY="x")
+    assert values["ENGINE"] == "django.db.backends.mysql"
+    assert values["NAME"] == "pie_db"
+    options = values["OPTIONS"]
+    assert options["charset"] == "utf8mb4"
+    assert "STRICT_TRANS_TABLES" in options["init_command"]
+    assert "time_zone='+00:00'" in options["init_command"]
+    assert options["isolation_level"] == "read committed"
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    with pytest.raises(RuntimeError, match="SECRET_KEY must be set"):
+        load_settings("pie.settings.production", DATABASE_URL="sqlite:///x.sqlite3")
+
+
+def test_production_refuses_to_start_without_a_database():
+    with pytest.raises(RuntimeError, match="DATABASE_URL"):
+        load_settings("pie.settings.production", SECRET_KEY="s")
+
+
+def test_production_reads_a_yaml_file_named_by_pie_cfg(tmp_path):
+    config = tmp_path / "pie.yml"
+    config.write_text(
+        "SECRET_KEY: from-yaml\n"
+        "ALLOWED_HOSTS: [pie.example.com]\n"
+        "DATABASE_URL: mysql://pie:pw@mysql.example.com:3306/pie\n"
+    )
+    values = load_settings("pie.settings.production", PIE_CFG=str(config), SECRET_KEY="from-env")
+    assert values["SECRET_KEY"] == "from-yaml"
+    assert values["ALLOWED_HOSTS"] == ["pie.example.com"]
+    assert (values["ENGINE"], values["NAME"]) == ("django.db.backends.mysql", "pie")
+    assert values["DEBUG"] is False
