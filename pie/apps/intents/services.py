@@ -17,7 +17,7 @@ from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from pie.apps.intents.exceptions import InvalidIntentError
-from pie.apps.intents.models import ProgramIntent
+from pie.apps.intents.models import DEDUPLICATION_FIELDS, ProgramIntent
 from pie.apps.intents.validation import IntentValues, clean_intent_values
 
 log = logging.getLogger(__name__)
@@ -103,6 +103,7 @@ def iter_record_intents(
     rows: Iterable[Mapping],
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    dry_run: bool = False,
 ) -> Iterator[RecordIntentsResult]:
     """
     Record a stream of intents in batches, yielding what each batch did.
@@ -114,23 +115,33 @@ def iter_record_intents(
     still load. Each batch is written in one transaction by one multi-row insert that
     skips duplicates (of the database, or of earlier rows), so a batch is either
     entirely recorded or not at all, and re-running a load records nothing twice.
+
+    ``dry_run`` checks the rows and counts without writing: ``created`` is then the
+    number of rows not yet in the database, found by reading it. A row that repeats one
+    of an earlier batch of the same stream is counted as created by a dry run (the
+    earlier batch was not written), and as a duplicate by a real run.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     iterator = iter(rows)
     while batch := list(islice(iterator, batch_size)):
-        yield _record_batch(batch)
+        yield _record_batch(batch, dry_run=dry_run)
 
 
-def record_intents(rows: Iterable[Mapping], *, batch_size: int = DEFAULT_BATCH_SIZE) -> RecordIntentsResult:
+def record_intents(
+    rows: Iterable[Mapping],
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    dry_run: bool = False,
+) -> RecordIntentsResult:
     """Record a stream of intents in batches (see ``iter_record_intents``); return the totals."""
     total = RecordIntentsResult()
-    for result in iter_record_intents(rows, batch_size=batch_size):
+    for result in iter_record_intents(rows, batch_size=batch_size, dry_run=dry_run):
         total.add(result)
     return total
 
 
-def _record_batch(batch: list[Mapping]) -> RecordIntentsResult:
+def _record_batch(batch: list[Mapping], *, dry_run: bool) -> RecordIntentsResult:
     result = RecordIntentsResult()
     now = timezone.now()
     unique: dict[tuple, IntentValues] = {}
@@ -148,12 +159,29 @@ def _record_batch(batch: list[Mapping]) -> RecordIntentsResult:
             result.rejected.append(RejectedRow(row=row, errors=error.errors))
             continue
         unique.setdefault(values.key, values)
-    if unique:
+    if unique and dry_run:
+        result.created = _count_unrecorded(unique)
+    elif unique:
         with transaction.atomic():
-            created = _insert_ignoring_duplicates(unique.values(), created=now)
-        result.created = created
+            result.created = _insert_ignoring_duplicates(unique.values(), created=now)
     result.duplicates = len(batch) - len(result.rejected) - result.created
     return result
+
+
+# Learners per SELECT of a dry run: keeps the IN list well under SQLite's parameter limit.
+_DRY_RUN_LOOKUP_CHUNK = 500
+
+
+def _count_unrecorded(unique: dict[tuple, IntentValues]) -> int:
+    """How many of these intents the database does not hold yet: what an insert would create."""
+    learners = sorted({key[0] for key in unique})
+    recorded = set()
+    for start in range(0, len(learners), _DRY_RUN_LOOKUP_CHUNK):
+        chunk = learners[start : start + _DRY_RUN_LOOKUP_CHUNK]
+        recorded.update(
+            ProgramIntent.objects.filter(lms_user_id__in=chunk).values_list(*DEDUPLICATION_FIELDS).iterator()
+        )
+    return sum(1 for key in unique if key not in recorded)
 
 
 def _insert_ignoring_duplicates(values: Iterable[IntentValues], *, created: datetime) -> int:

@@ -1,0 +1,142 @@
+"""
+What a bulk load of a CSV report tells its operator: rejected rows, and the totals.
+
+Rejected rows are reported as they happen (never kept in memory, so a file of millions
+of bad rows costs no more memory than a good one): one line each on the given stream,
+and optionally one CSV record each in an errors file that can be fixed and loaded again.
+"""
+
+import csv
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import TextIO
+
+from pie.apps.intents.csv_source import COLUMN_OF_FIELD, MalformedRow
+from pie.apps.intents.services import RecordIntentsResult, RejectedRow
+
+# Columns the errors file puts before the original ones; a re-load ignores them as extra.
+ERROR_COLUMNS = ("line_number", "rejection_reason")
+# Malformed rows are held back (at most this many) to be reported in line order with the
+# rows the service rejects from the same batch.
+_MAX_PENDING = 1000
+
+
+@dataclass(slots=True)
+class LoadTotals:
+    """Running totals of a load."""
+
+    rows_read: int = 0
+    created: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSummary:
+    """The final (or, after an interruption, partial) account of a load."""
+
+    file: str
+    rows_read: int
+    created: int
+    duplicates: int
+    rejected: int
+    elapsed_seconds: float
+    rows_per_second: float
+    dry_run: bool
+    interrupted: bool
+
+    def as_text(self) -> str:
+        verb = "would create" if self.dry_run else "created"
+        state = " (interrupted: the rows after these were not read)" if self.interrupted else ""
+        note = " Dry run: nothing was written." if self.dry_run else ""
+        return (
+            f"{self.file}: read {self.rows_read} rows in {self.elapsed_seconds:.1f} s "
+            f"({self.rows_per_second:.0f} rows/s){state}: {verb} {self.created}, "
+            f"duplicates {self.duplicates}, rejected {self.rejected}.{note}"
+        )
+
+    def as_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+class LoadReport:
+    """Counts a load's outcome and reports each rejected row."""
+
+    def __init__(self, *, file: str, stream: TextIO, errors_file: TextIO | None, dry_run: bool):
+        self.file = file
+        self.totals = LoadTotals()
+        self.dry_run = dry_run
+        self._stream = stream
+        self._errors = csv.writer(errors_file) if errors_file is not None else None
+        self._started = time.monotonic()
+        self._pending: list[tuple[int, list[str], str]] = []
+
+    @property
+    def has_errors_file(self) -> bool:
+        return self._errors is not None
+
+    def start_errors_file(self, *, header: list[str]) -> None:
+        """Write the errors file's header: the error columns, then the original ones."""
+        if self._errors is not None:
+            self._errors.writerow([*ERROR_COLUMNS, *header])
+
+    def add_batch(self, result: RecordIntentsResult) -> None:
+        totals = self.totals
+        totals.created += result.created
+        totals.duplicates += result.duplicates
+        totals.rows_read += result.rows
+        totals.rejected += len(result.rejected)
+        rejected = [(row.row["line"], row.row["fields"], describe(row)) for row in result.rejected]
+        if self._pending:
+            rejected = sorted(rejected + self._pending, key=lambda item: item[0])
+            self._pending = []
+        self._write(rejected)
+
+    def add_malformed(self, malformed: MalformedRow) -> None:
+        self.totals.rows_read += 1
+        self.totals.rejected += 1
+        self._pending.append((malformed.line, malformed.fields, malformed.message))
+        if len(self._pending) >= _MAX_PENDING:
+            self.flush()
+
+    def flush(self) -> None:
+        """Report the rejected rows held back; call before the summary."""
+        self._write(self._pending)
+        self._pending = []
+
+    def _write(self, rejected: list[tuple[int, list[str], str]]) -> None:
+        for line, fields, reason in rejected:
+            self._stream.write(f"line {line}: {reason}\n")
+            if self._errors is not None:
+                self._errors.writerow([line, reason, *fields])
+
+    def summary(self, *, interrupted: bool = False) -> LoadSummary:
+        self.flush()
+        elapsed = time.monotonic() - self._started
+        totals = self.totals
+        return LoadSummary(
+            file=self.file,
+            rows_read=totals.rows_read,
+            created=totals.created,
+            duplicates=totals.duplicates,
+            rejected=totals.rejected,
+            elapsed_seconds=round(elapsed, 3),
+            rows_per_second=round(totals.rows_read / elapsed, 1) if elapsed > 0 else 0.0,
+            dry_run=self.dry_run,
+            interrupted=interrupted,
+        )
+
+
+def describe(rejected: RejectedRow) -> str:
+    """One line naming each column at fault, its value, and what is wrong with it."""
+    return "; ".join(
+        f"{COLUMN_OF_FIELD.get(field, field)} {_value(rejected.row, field)}: {message}"
+        for field, message in rejected.errors.items()
+    )
+
+
+def _value(row: Mapping, field: str) -> str:
+    value = row.get(field)
+    return repr(value if len(str(value)) <= 60 else f"{str(value)[:57]}...")

@@ -1,0 +1,195 @@
+"""
+Load program intents from a data-warehouse CSV report, through the service layer.
+
+    python manage.py bulk_insert_intents intents.csv.gz --errors-file rejected.csv
+
+An interface only: ``csv_source`` reads the file, ``services.iter_record_intents``
+checks, de-duplicates and writes it batch by batch, ``csv_report`` accounts for it.
+docs/bulk_load.rst is the operator's guide.
+"""
+
+import csv
+import signal
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from pie.apps.intents import services
+from pie.apps.intents.csv_progress import Progress
+from pie.apps.intents.csv_report import LoadReport
+from pie.apps.intents.csv_source import CsvSourceError, iter_rows, make_reader, open_source, read_header
+
+# Exit statuses besides 0 (every row loaded or already there) and 1 (the file could not
+# be loaded at all: Django's status for a CommandError).
+EXIT_ROWS_REJECTED = 2
+EXIT_INTERRUPTED = 130
+
+# What reading a file can raise part-way: bad UTF-8, a broken gzip stream, a disk error.
+_READ_ERRORS = (UnicodeDecodeError, csv.Error, OSError, EOFError)
+
+
+class Command(BaseCommand):
+    help = (
+        "Load program intents from a CSV report with the columns program_uuid, user_id, intent_reason, "
+        "intent_certainty and effective_time. FILE may be '-' for standard input, or a .gz file."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", nargs="?", metavar="FILE", help="the CSV file; '-' for standard input")
+        parser.add_argument("--csv_filepath", "--csv-filepath", dest="csv_filepath", help="the older spelling of FILE")
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=services.DEFAULT_BATCH_SIZE,
+            help=f"rows per transaction (default {services.DEFAULT_BATCH_SIZE})",
+        )
+        parser.add_argument("--sleep", type=float, default=0.0, metavar="SECONDS", help="pause between batches")
+        parser.add_argument("--errors-file", metavar="PATH", help="also write the rejected rows to this CSV file")
+        parser.add_argument("--dry-run", action="store_true", help="check and count the rows, write nothing")
+        parser.add_argument("--json", action="store_true", help="end standard output with the summary as JSON")
+        parser.add_argument(
+            "--progress-interval",
+            type=float,
+            default=10.0,
+            metavar="SECONDS",
+            help="seconds between progress log lines when standard error is not a terminal (default 10)",
+        )
+
+    def handle(self, *args, **options) -> None:
+        path = _file_argument(file=options["file"], csv_filepath=options["csv_filepath"])
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size must be at least 1")
+        if options["sleep"] < 0:
+            raise CommandError("--sleep must not be negative")
+        with ExitStack() as stack:
+            try:
+                source = open_source(path=path)
+                stack.callback(source.close)
+                reader = make_reader(source.text)
+                header = read_header(reader=reader)
+            except CsvSourceError as error:
+                raise CommandError(str(error) if str(error).startswith(path) else f"{path}: {error}") from None
+            except _READ_ERRORS as error:
+                raise CommandError(f"{path}: unreadable: {error}") from None
+            errors_file = _open_errors_file(path=options["errors_file"], stack=stack)
+            report = LoadReport(file=path, stream=self.stderr, errors_file=errors_file, dry_run=options["dry_run"])
+            report.start_errors_file(header=header.names)
+            rows = iter_rows(reader=reader, header=header, on_malformed=report.add_malformed)
+            stop = stack.enter_context(_stop_on_signals())
+            progress = Progress(source=source, interval=options["progress_interval"])
+            stack.callback(progress.close)
+            try:
+                self._load(rows=rows, report=report, progress=progress, stop=stop, options=options)
+            except _READ_ERRORS as error:
+                self._print_summary(report=report, interrupted=True, as_json=options["json"])
+                raise CommandError(f"{path}: unreadable after line {reader.line_num}: {error}") from None
+            except KeyboardInterrupt:
+                # A second Ctrl-C: the batch being written was rolled back with its transaction.
+                self._print_summary(report=report, interrupted=True, as_json=options["json"])
+                raise CommandError(
+                    "interrupted twice: stopped at once, the batch in progress was not written",
+                    returncode=EXIT_INTERRUPTED,
+                ) from None
+        self._print_summary(report=report, interrupted=stop.signal is not None, as_json=options["json"])
+        self._exit_status(report=report, stop=stop)
+
+    def _load(self, *, rows: Iterable[dict], report: LoadReport, progress: Progress, stop, options) -> None:
+        pause = _Pause(seconds=options["sleep"])
+        batches = services.iter_record_intents(
+            pause.between_batches(rows), batch_size=options["batch_size"], dry_run=options["dry_run"]
+        )
+        for result in batches:
+            report.add_batch(result)
+            progress.update(report.totals)
+            if stop.signal is not None:
+                # The batch just written is committed; the rest of the file is left unread.
+                break
+            pause.due = True
+
+    def _print_summary(self, *, report: LoadReport, interrupted: bool, as_json: bool) -> None:
+        summary = report.summary(interrupted=interrupted)
+        self.stdout.write(summary.as_text())
+        if as_json:
+            self.stdout.write(summary.as_json())
+
+    def _exit_status(self, *, report: LoadReport, stop: "_SignalStop") -> None:
+        if stop.signal is not None:
+            raise CommandError(
+                f"interrupted by {stop.signal} after {report.totals.rows_read} rows; "
+                "run the same command again to load the rest (loaded rows are skipped as duplicates)",
+                returncode=EXIT_INTERRUPTED,
+            )
+        if report.totals.rejected:
+            raise CommandError(
+                f"{report.totals.rejected} rows rejected (listed above"
+                f"{', and in the errors file' if report.has_errors_file else ''}); the other rows were loaded",
+                returncode=EXIT_ROWS_REJECTED,
+            )
+
+
+def _file_argument(*, file: str | None, csv_filepath: str | None) -> str:
+    if file and csv_filepath:
+        raise CommandError("give the file once: either FILE or --csv_filepath")
+    if not (file or csv_filepath):
+        raise CommandError("give the CSV file to load (FILE, or '-' for standard input)")
+    return file or csv_filepath
+
+
+def _open_errors_file(*, path: str | None, stack: ExitStack):
+    if path is None:
+        return None
+    try:
+        return stack.enter_context(open(path, "w", encoding="utf-8", newline=""))
+    except OSError as error:
+        raise CommandError(f"cannot write the errors file {path}: {error.strerror or error}") from None
+
+
+class _Pause:
+    """``--sleep``: waits before each batch but the first, so the last batch is not followed by a pause."""
+
+    def __init__(self, *, seconds: float):
+        self.seconds = seconds
+        self.due = False
+
+    def between_batches(self, rows: Iterable[dict]) -> Iterable[dict]:
+        if not self.seconds:
+            return rows
+        return self._paced(rows)
+
+    def _paced(self, rows: Iterable[dict]) -> Iterator[dict]:
+        for row in rows:
+            if self.due:
+                # Outside any transaction: the previous batch is committed, the next not begun.
+                time.sleep(self.seconds)
+                self.due = False
+            yield row
+
+
+class _SignalStop:
+    signal: str | None = None
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[_SignalStop]:
+    """
+    Turn Ctrl-C (SIGINT) and SIGTERM into "stop after the current batch".
+
+    A second signal acts at once: the batch being written is rolled back with its transaction.
+    """
+    stop = _SignalStop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.getsignal(number) for number in signals}
+
+    def handler(number, frame):
+        stop.signal = signal.Signals(number).name
+        signal.signal(number, previous[number] if previous[number] is not None else signal.SIG_DFL)
+
+    for number in signals:
+        signal.signal(number, handler)
+    try:
+        yield stop
+    finally:
+        for number, action in previous.items():
+            signal.signal(number, action)
