@@ -1,8 +1,20 @@
-"""PIE's URLs."""
+"""PIE's URLs. Every error answer is JSON (see ``pie.apps.api.errors``)."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from pie.apps.core.views import HealthView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    re_path(r"^health/?$", HealthView.as_view(), name="health"),
+    path("api/", include("pie.apps.api.urls")),
+    re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
+    re_path(r"^api-docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+handler400 = "pie.apps.api.errors.json_bad_request"
+handler403 = "pie.apps.api.errors.json_permission_denied"
+handler404 = "pie.apps.api.errors.json_page_not_found"
+handler500 = "pie.apps.api.errors.json_server_error"

@@ -26,16 +26,28 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
     "pie.apps.core",
     "pie.apps.intents",
+    "pie.apps.api",
 ]
 
 MIDDLEWARE = [
+    # First: the request-scoped cache that the monitoring and JWT code below rely on.
+    "edx_django_utils.cache.middleware.RequestCacheMiddleware",
+    "edx_django_utils.monitoring.DeploymentMonitoringMiddleware",
+    # Reports the custom attributes set during a request (set_custom_attribute) to the
+    # telemetry backends in OPENEDX_TELEMETRY.
+    "edx_django_utils.monitoring.MonitoringSupportMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Rebuilds the edX JWT cookie from its two halves (header.payload and signature).
+    "edx_rest_framework_extensions.auth.jwt.middleware.JwtAuthCookieMiddleware",
+    # After authentication: records who called and how (request_user_id, auth type).
+    "edx_rest_framework_extensions.middleware.RequestCustomAttributesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -98,8 +110,96 @@ DEFAULT_SQLITE_URL = f"sqlite:///{BASE_DIR / 'pie.sqlite3'}"
 DATABASES = {"default": database_from_url(env.str("DATABASE_URL", default=DEFAULT_SQLITE_URL))}
 
 REST_FRAMEWORK = {
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JWT first, so that an unauthenticated API call is answered 401 with a
+    # WWW-Authenticate header; sessions serve the admin and the browsable API.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "edx_rest_framework_extensions.auth.jwt.authentication.JwtAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    # NotJwtRestrictedApplication refuses tokens the LMS marks as restricted (issued to
+    # restricted OAuth applications), as every Open edX JWT endpoint must.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "edx_rest_framework_extensions.permissions.NotJwtRestrictedApplication",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "pie.apps.api.errors.api_exception_handler",
 }
+
+# Open edX JWT authentication (edx-drf-extensions). Tokens are the LMS's: the header
+# "Authorization: JWT <token>", or the edX JWT cookie split in two halves. Each
+# environment module adds the issuers and the public JWK set; the pie.E00x system
+# checks (pie/apps/core/checks.py) refuse to start without them, because
+# edx-drf-extensions accepts any signature when JWT_PUBLIC_SIGNING_JWK_SET is unset.
+JWT_AUTH = {
+    "JWT_AUTH_HEADER_PREFIX": "JWT",
+    "JWT_DECODE_HANDLER": "edx_rest_framework_extensions.auth.jwt.decoder.jwt_decode_handler",
+    "JWT_VERIFY_EXPIRATION": True,
+    "JWT_LEEWAY": 1,
+    "JWT_SUPPORTED_VERSION": "1.2.0",
+    "JWT_AUTH_COOKIE": "edx-jwt-cookie",
+    "JWT_AUTH_COOKIE_HEADER_PAYLOAD": "edx-jwt-cookie-header-payload",
+    "JWT_AUTH_COOKIE_SIGNATURE": "edx-jwt-cookie-signature",
+    # [{"ISSUER": ..., "AUDIENCE": ..., "SECRET_KEY": ...}]: the first is the one whose
+    # audience (and, for HS256 tokens, secret) is checked.
+    "JWT_ISSUERS": [],
+    # A JSON JWK set of the LMS's public signing keys.
+    "JWT_PUBLIC_SIGNING_JWK_SET": None,
+    # Used only by ``manage.py mint_jwt``: a private JWK (JSON) and its algorithm.
+    "JWT_PRIVATE_SIGNING_JWK": None,
+    "JWT_SIGNING_ALGORITHM": "RS512",
+}
+
+EDX_DRF_EXTENSIONS = {
+    # JWT claims copied onto the local user at each authentication.
+    "JWT_PAYLOAD_USER_ATTRIBUTE_MAPPING": {
+        "administrator": "is_staff",
+        "email": "email",
+        "user_id": "lms_user_id",
+    },
+}
+
+# Only local and test settings may trust the development key pair published in this
+# repository (pie/settings/development_jwk.json) or the devstack HS256 secret.
+PIE_JWT_ALLOW_DEVELOPMENT_KEYS = False
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "PIE: Program Intent and Engagement",
+    "DESCRIPTION": (
+        "Records and reads learners' program intents. Authenticate with an Open edX JWT: "
+        "the header `Authorization: JWT <token>` or the edX JWT cookie."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its UI are public, even to a caller with a bad token.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    # Each endpoint has its own request and response serializers, named for what they are.
+    "COMPONENT_SPLIT_REQUEST": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "ENUM_NAME_OVERRIDES": {
+        "IntentReasonEnum": "pie.apps.intents.constants.IntentReason",
+        "IntentCertaintyEnum": "pie.apps.intents.constants.IntentCertainty",
+        "HealthStatusEnum": ["OK", "UNAVAILABLE"],
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "pie.apps.api.schema.refuse_additional_properties_in_requests",
+    ],
+}
+
+# Telemetry backends for edx-django-utils monitoring, e.g.
+# ["edx_django_utils.monitoring.OpenTelemetryBackend"]; none by default.
+OPENEDX_TELEMETRY = env.list("OPENEDX_TELEMETRY", default=[])
 
 # How far in the future an intent's effective_timestamp may be, to allow for clock skew
 # between PIE and the systems that report events to it.

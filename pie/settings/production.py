@@ -6,18 +6,30 @@ override the settings of the same name (for example ``SECRET_KEY``, ``ALLOWED_HO
 ``DATABASES``). Environment variables (``SECRET_KEY``, ``DATABASE_URL``,
 ``ALLOWED_HOSTS``) are read first, so the YAML file has the last word. No secret has a
 usable default: a missing one stops the service at start-up.
+
+JWT authentication takes the LMS's issuers and public signing keys from the environment
+(``JWT_ISSUERS``, a JSON list of ``{"ISSUER", "AUDIENCE", "SECRET_KEY"}``, and
+``JWT_PUBLIC_SIGNING_JWK_SET``, a JSON JWK set) or from a ``JWT_AUTH`` mapping in the YAML
+file, merged key by key into the defaults of ``base.py``. Without a sound configuration
+(see ``pie.apps.core.jwt_config``) the settings refuse to load.
 """
 
 import yaml
 from django.core.exceptions import ImproperlyConfigured
 
+from pie.apps.core.jwt_config import jwt_configuration_problems
 from pie.settings.base import *  # noqa: F403
-from pie.settings.base import database_from_url, env
+from pie.settings.base import JWT_AUTH, database_from_url, env
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY", default=None)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 DATABASES = {"default": database_from_url(env.str("DATABASE_URL"))} if "DATABASE_URL" in env.ENVIRON else {}
+JWT_AUTH = {
+    **JWT_AUTH,
+    "JWT_ISSUERS": env.json("JWT_ISSUERS", default=[]),
+    "JWT_PUBLIC_SIGNING_JWK_SET": env.str("JWT_PUBLIC_SIGNING_JWK_SET", default=None),
+}
 
 CONFIG_FILE = env.str("PIE_CFG", default=None)
 if CONFIG_FILE:
@@ -27,12 +39,22 @@ if CONFIG_FILE:
         raise ImproperlyConfigured(f"PIE_CFG file {CONFIG_FILE} must hold a mapping of setting names to values.")
     if "DATABASE_URL" in config_from_yaml:
         DATABASES = {"default": database_from_url(config_from_yaml.pop("DATABASE_URL"))}
+    # Merged rather than replaced, so the file names only what differs (issuers, keys).
+    JWT_AUTH = {**JWT_AUTH, **(config_from_yaml.pop("JWT_AUTH", None) or {})}
     vars().update(config_from_yaml)
 
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set (environment variable or the PIE_CFG file).")
 if not DATABASES.get("default"):
     raise ImproperlyConfigured("Set DATABASE_URL, or DATABASES in the PIE_CFG file.")
+
+_jwt_errors = [
+    f"{problem.id}: {problem.message} {problem.hint}"
+    for problem in jwt_configuration_problems(JWT_AUTH, allow_development_keys=False)
+    if problem.is_error
+]
+if _jwt_errors:
+    raise ImproperlyConfigured("JWT authentication is not configured safely:\n" + "\n".join(_jwt_errors))
 
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

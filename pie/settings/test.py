@@ -6,7 +6,12 @@ same suite at MySQL/MariaDB (``make test-mysql``).
 """
 
 from pie.settings.base import *  # noqa: F403
-from pie.settings.base import database_from_url, env
+from pie.settings.base import JWT_AUTH, database_from_url, env
+from pie.settings.development_jwt import (
+    DEVELOPMENT_JWT_PRIVATE_SIGNING_JWK,
+    DEVELOPMENT_JWT_PUBLIC_SIGNING_JWK_SET,
+    DEVSTACK_JWT_ISSUER,
+)
 
 SECRET_KEY = "test-only-not-a-secret"
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
@@ -14,3 +19,13 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 DATABASES = {"default": database_from_url(env.str("DATABASE_URL", default="sqlite://:memory:"))}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# The same development keys as local settings: tests mint real tokens, RS512 with the
+# development key and HS256 with the devstack secret.
+JWT_AUTH = {
+    **JWT_AUTH,
+    "JWT_ISSUERS": [DEVSTACK_JWT_ISSUER],
+    "JWT_PUBLIC_SIGNING_JWK_SET": DEVELOPMENT_JWT_PUBLIC_SIGNING_JWK_SET,
+    "JWT_PRIVATE_SIGNING_JWK": DEVELOPMENT_JWT_PRIVATE_SIGNING_JWK,
+}
+PIE_JWT_ALLOW_DEVELOPMENT_KEYS = True

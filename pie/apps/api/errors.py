@@ -1,0 +1,133 @@
+"""
+The API's one error shape, and the one place exceptions become HTTP errors.
+
+Every error body is JSON::
+
+    {"detail": "a human message", "error_code": "stable_code", "errors": {"field": ["message", ...]}}
+
+``errors`` appears only when the request's body or query was at fault. ``error_code`` is
+stable: clients may branch on it. DRF's own codes are kept (``not_authenticated``,
+``authentication_failed``, ``permission_denied``, ``not_found``, ``method_not_allowed``,
+``parse_error``, ``unsupported_media_type``, ``not_acceptable``); PIE adds
+``invalid_request``, ``duplicate_intent``, ``missing_lms_user_id``,
+``forbidden_lms_user_id``, ``bad_request`` and ``server_error``.
+"""
+
+from django.http import JsonResponse
+from rest_framework import exceptions, serializers, status
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from pie.apps.intents.exceptions import InvalidIntentError
+
+INVALID_REQUEST = "invalid_request"
+
+
+class IntentAlreadyRecorded(exceptions.APIException):
+    """The intent is already recorded: intents are de-duplicated, so this is the client's error."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "This intent is already recorded."
+    default_code = "duplicate_intent"
+
+
+class MissingLmsUserId(exceptions.PermissionDenied):
+    """The caller's credentials name no LMS user, and the request needs one."""
+
+    default_detail = "The token has no user_id claim, so it does not say which learner is calling."
+    default_code = "missing_lms_user_id"
+
+
+class ForbiddenLmsUserId(exceptions.PermissionDenied):
+    """A learner asked to act on another learner's intents."""
+
+    default_detail = "Learners may only read and record their own intents."
+    default_code = "forbidden_lms_user_id"
+
+
+def error_body(*, detail: str, error_code: str, errors: dict | None = None) -> dict:
+    """The error body: a human ``detail``, a stable ``error_code`` and, if any, per-field ``errors``."""
+    body = {"detail": str(detail), "error_code": error_code}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def _messages(detail) -> list[str]:
+    """Flatten DRF's nested error details (a list field's errors are keyed by item index)."""
+    if isinstance(detail, dict):
+        return [
+            f"Item {key + 1}: {message}" if isinstance(key, int) else f"{key}: {message}"
+            for key, value in detail.items()
+            for message in _messages(value)
+        ]
+    if isinstance(detail, list):
+        return [message for value in detail for message in _messages(value)]
+    return [str(detail)]
+
+
+def _field_errors(detail) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        return {str(field): _messages(messages) for field, messages in detail.items()}
+    return {"non_field_errors": _messages(detail)}
+
+
+def api_exception_handler(exc, context):
+    """
+    DRF's ``EXCEPTION_HANDLER``: domain and DRF exceptions to the one error shape.
+
+    Anything else is left to propagate (``None``), so it is logged and monitored as a
+    server error and answered by ``json_server_error``.
+    """
+    if isinstance(exc, InvalidIntentError):
+        exc = exceptions.ValidationError(exc.errors)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = error_body(
+            detail="The request is not valid; see errors for each field at fault.",
+            error_code=INVALID_REQUEST,
+            errors=_field_errors(exc.detail),
+        )
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else response.data.get("detail", "")
+        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        response.data = error_body(detail=detail, error_code=code)
+    return response
+
+
+class ErrorResponseSerializer(serializers.Serializer):
+    """The error body, for the OpenAPI schema."""
+
+    detail = serializers.CharField(help_text="What went wrong, for a human.")
+    error_code = serializers.CharField(help_text="A stable code, such as duplicate_intent or invalid_request.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Messages for each field of the body or query at fault.",
+    )
+
+
+# Django's error views, for URLs outside DRF (and errors raised before DRF sees the
+# request), so that no response is an HTML error page.
+
+
+def json_bad_request(request, exception=None):
+    return JsonResponse(error_body(detail="The request could not be understood.", error_code="bad_request"), status=400)
+
+
+def json_permission_denied(request, exception=None):
+    return JsonResponse(
+        error_body(detail="You do not have permission to do this.", error_code="permission_denied"), status=403
+    )
+
+
+def json_page_not_found(request, exception=None):
+    return JsonResponse(error_body(detail="Not found.", error_code="not_found"), status=404)
+
+
+def json_server_error(request):
+    return JsonResponse(
+        error_body(detail="The server failed to answer; the error has been logged.", error_code="server_error"),
+        status=500,
+    )

@@ -1,0 +1,43 @@
+"""Who is calling, and for which learner they may act."""
+
+from edx_rest_framework_extensions.auth.jwt.authentication import get_decoded_jwt_from_auth
+
+from pie.apps.api.errors import ForbiddenLmsUserId, MissingLmsUserId
+from pie.apps.intents.constants import MAX_LMS_USER_ID
+
+
+def caller_lms_user_id(request) -> int | None:
+    """
+    The caller's LMS user id: the JWT's ``user_id`` claim, or the session user's.
+
+    The claim is read from the token itself rather than from the local user, because
+    edx-drf-extensions keeps the user's previous ``lms_user_id`` when a token has no
+    ``user_id``. ``None`` when there is no usable id.
+    """
+    payload = get_decoded_jwt_from_auth(request)
+    value = payload.get("user_id") if payload is not None else getattr(request.user, "lms_user_id", None)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LMS_USER_ID:
+        return None
+    return value
+
+
+def is_staff_caller(request) -> bool:
+    """Staff (the JWT ``administrator`` claim) and superusers act on behalf of learners."""
+    return bool(request.user.is_staff or request.user.is_superuser)
+
+
+def lms_user_id_to_act_for(request, *, requested: int | None) -> int:
+    """
+    The LMS user id a request acts for: ``requested`` if given and allowed, else the caller's.
+
+    Raises ``ForbiddenLmsUserId`` when a learner names another learner, and
+    ``MissingLmsUserId`` when the caller names no one and has no LMS user id.
+    """
+    own = caller_lms_user_id(request)
+    if requested is None:
+        if own is None:
+            raise MissingLmsUserId()
+        return own
+    if requested != own and not is_staff_caller(request):
+        raise ForbiddenLmsUserId()
+    return requested

@@ -1,0 +1,111 @@
+"""
+Input and output shapes of the v1 endpoints: plain serializers, one pair per endpoint.
+
+Input serializers check shape and type only, and refuse fields they do not know. The
+rules an intent must meet (known reason and certainty, an LMS user id in range, a
+timestamp not in the future) live in ``pie.apps.intents.validation`` and are applied
+by the service; the schema documents them through ``extend_schema_field``.
+"""
+
+from collections.abc import Mapping
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from pie.apps.intents.constants import (
+    CERTAINTY_MAX_LENGTH,
+    MAX_LMS_USER_ID,
+    REASON_MAX_LENGTH,
+    IntentCertainty,
+    IntentReason,
+)
+
+# Longer than any ISO 8601 timestamp; a bound so no huge string reaches the parser.
+TIMESTAMP_MAX_LENGTH = 64
+# How many programs one GET may name.
+MAX_PROGRAM_UUIDS = 100
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_LMS_USER_ID})
+class LmsUserIdField(serializers.IntegerField):
+    """An LMS user id; its range is checked by the domain."""
+
+
+@extend_schema_field(serializers.ChoiceField(choices=IntentReason.choices))
+class ReasonField(serializers.CharField):
+    """A reason; which reasons exist is checked by the domain."""
+
+
+@extend_schema_field(serializers.ChoiceField(choices=IntentCertainty.choices))
+class CertaintyField(serializers.CharField):
+    """A certainty; which certainties exist is checked by the domain."""
+
+
+@extend_schema_field({"type": "string", "format": "date-time"})
+class TimestampField(serializers.CharField):
+    """An ISO 8601 timestamp, parsed by the domain (naive means UTC)."""
+
+
+class StrictSerializer(serializers.Serializer):
+    """A serializer that refuses unknown fields, so that a typo is an error rather than a silent default."""
+
+    # Sent by Django's HTML forms (the browsable API), never an intent's field.
+    ignored_fields = frozenset({"csrfmiddlewaretoken"})
+
+    def to_internal_value(self, data):
+        unknown = set(data) - set(self.fields) - self.ignored_fields if isinstance(data, Mapping) else set()
+        errors = {}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            errors.update(error.detail)
+        errors.update({name: ["Unknown field."] for name in sorted(unknown)})
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+class ProgramIntentCreateRequestSerializer(StrictSerializer):
+    """The body of ``POST /api/v1/program_intents/``."""
+
+    lms_user_id = LmsUserIdField(
+        required=False,
+        help_text="The learner's LMS user id. Omit it to record for yourself; only staff may name another learner.",
+    )
+    program_uuid = serializers.UUIDField(help_text="The program's UUID.")
+    reason = ReasonField(max_length=REASON_MAX_LENGTH, help_text="Why we believe it.")
+    certainty = CertaintyField(max_length=CERTAINTY_MAX_LENGTH, help_text="How sure we are.")
+    effective_timestamp = TimestampField(
+        required=False,
+        max_length=TIMESTAMP_MAX_LENGTH,
+        help_text="When the event behind the reason happened: ISO 8601, no zone means UTC. Omitted means now.",
+    )
+
+
+class MostRecentAndCertainRequestSerializer(StrictSerializer):
+    """The query of ``GET /api/v1/program_intents/most_recent_and_certain/``."""
+
+    program_uuid = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        max_length=MAX_PROGRAM_UUIDS,
+        help_text=f"Limit the list to these programs; repeat the parameter, up to {MAX_PROGRAM_UUIDS} times.",
+    )
+    lms_user_id = LmsUserIdField(
+        required=False,
+        help_text="Staff only: read this learner's intents. Learners read their own.",
+    )
+    # DRF's format override (?format=json or ?format=api for the browsable API).
+    ignored_fields = StrictSerializer.ignored_fields | {"format"}
+
+
+class ProgramIntentResponseSerializer(serializers.Serializer):
+    """An intent, as every endpoint returns it."""
+
+    id = serializers.IntegerField()
+    lms_user_id = serializers.IntegerField()
+    program_uuid = serializers.UUIDField()
+    reason = serializers.ChoiceField(choices=IntentReason.choices)
+    certainty = serializers.ChoiceField(choices=IntentCertainty.choices)
+    effective_timestamp = serializers.DateTimeField()
+    created = serializers.DateTimeField()

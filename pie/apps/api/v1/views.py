@@ -1,0 +1,129 @@
+"""
+The v1 endpoints: thin adapters that parse, call ``services`` or ``selectors``, and render.
+
+Errors are raised, never rendered here: ``pie.apps.api.errors`` turns them into the one
+error shape.
+"""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from edx_django_utils.monitoring import set_custom_attribute
+from rest_framework import status
+from rest_framework.exceptions import MethodNotAllowed
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from pie.apps.api.errors import ErrorResponseSerializer, IntentAlreadyRecorded
+from pie.apps.api.v1.callers import caller_lms_user_id, lms_user_id_to_act_for
+from pie.apps.api.v1.serializers import (
+    MostRecentAndCertainRequestSerializer,
+    ProgramIntentCreateRequestSerializer,
+    ProgramIntentResponseSerializer,
+)
+from pie.apps.intents import selectors, services
+
+_ERRORS = {
+    status.HTTP_400_BAD_REQUEST: OpenApiResponse(ErrorResponseSerializer, description="Bad input, or a duplicate."),
+    status.HTTP_401_UNAUTHORIZED: OpenApiResponse(ErrorResponseSerializer, description="No valid JWT."),
+    status.HTTP_403_FORBIDDEN: OpenApiResponse(
+        ErrorResponseSerializer, description="Acting for another learner without being staff, or no user_id claim."
+    ),
+}
+
+
+class ImmutableResourceView(APIView):
+    """An endpoint whose missing methods (PUT, PATCH, DELETE...) are 405 for every caller."""
+
+    def initial(self, request, *args, **kwargs):
+        # Checked before authentication: intents are immutable whoever asks, and the
+        # answer reveals nothing about the caller's credentials.
+        if not hasattr(self, request.method.lower()) or request.method.lower() not in self.http_method_names:
+            raise MethodNotAllowed(request.method)
+        super().initial(request, *args, **kwargs)
+
+
+class ProgramIntentsView(ImmutableResourceView):
+    """``POST /api/v1/program_intents/``: record an intent."""
+
+    http_method_names = ["post", "options"]
+
+    @extend_schema(
+        operation_id="program_intents_create",
+        summary="Record a program intent",
+        description=(
+            "Records an intent for the caller, or, for staff, for the learner named by lms_user_id. "
+            "An intent already recorded (same learner, program, reason, certainty and "
+            "effective_timestamp) is a 400 with error_code duplicate_intent."
+        ),
+        request=ProgramIntentCreateRequestSerializer,
+        responses={
+            status.HTTP_201_CREATED: ProgramIntentResponseSerializer,
+            **_ERRORS,
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: ErrorResponseSerializer,
+        },
+    )
+    def post(self, request):
+        body = ProgramIntentCreateRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        values = body.validated_data
+        lms_user_id = lms_user_id_to_act_for(request, requested=values.get("lms_user_id"))
+        # .. custom_attribute_name: pie_intent_on_behalf
+        # .. custom_attribute_description: True when staff recorded an intent for another learner.
+        set_custom_attribute("pie_intent_on_behalf", lms_user_id != caller_lms_user_id(request))
+        intent, created = services.record_intent(
+            lms_user_id=lms_user_id,
+            program_uuid=values["program_uuid"],
+            reason=values["reason"],
+            certainty=values["certainty"],
+            effective_timestamp=values.get("effective_timestamp"),
+        )
+        # .. custom_attribute_name: pie_intent_created
+        # .. custom_attribute_description: True for a new intent, False for a duplicate.
+        set_custom_attribute("pie_intent_created", created)
+        set_custom_attribute("pie_intent_reason", intent.reason)
+        set_custom_attribute("pie_intent_certainty", intent.certainty)
+        if not created:
+            raise IntentAlreadyRecorded()
+        return Response(ProgramIntentResponseSerializer(intent).data, status=status.HTTP_201_CREATED)
+
+
+class MostRecentAndCertainView(ImmutableResourceView):
+    """``GET /api/v1/program_intents/most_recent_and_certain/``: a learner's intents, one per program."""
+
+    http_method_names = ["get", "head", "options"]
+
+    @extend_schema(
+        operation_id="program_intents_most_recent_and_certain",
+        summary="The learner's latest and most certain intent per program",
+        description=(
+            "One intent per program, newest first: the latest CERTAIN_YES or CERTAIN_NO intent, "
+            "or, where a program has none, the latest MAYBE."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "program_uuid",
+                type={"type": "array", "items": {"type": "string", "format": "uuid"}},
+                explode=True,
+                style="form",
+                description="Limit the list to these programs (repeat the parameter).",
+            ),
+            OpenApiParameter(
+                "lms_user_id",
+                type={"type": "integer", "minimum": 1},
+                description="Staff only: read this learner's intents.",
+            ),
+        ],
+        responses={status.HTTP_200_OK: ProgramIntentResponseSerializer(many=True), **_ERRORS},
+    )
+    def get(self, request):
+        query = MostRecentAndCertainRequestSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        lms_user_id = lms_user_id_to_act_for(request, requested=query.validated_data.get("lms_user_id"))
+        program_uuids = query.validated_data.get("program_uuid")
+        intents = list(selectors.latest_and_most_certain(lms_user_id=lms_user_id, program_uuids=program_uuids))
+        # .. custom_attribute_name: pie_programs_requested
+        # .. custom_attribute_description: How many program_uuid values the query named (0: all programs).
+        set_custom_attribute("pie_programs_requested", len(program_uuids or ()))
+        # .. custom_attribute_name: pie_programs_returned
+        # .. custom_attribute_description: How many programs (intents) the answer lists.
+        set_custom_attribute("pie_programs_returned", len(intents))
+        return Response(ProgramIntentResponseSerializer(intents, many=True).data)

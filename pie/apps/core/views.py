@@ -1,0 +1,44 @@
+"""The health check that load balancers and the deployment pipeline call."""
+
+import logging
+
+from django.db import DatabaseError, connection
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+log = logging.getLogger(__name__)
+
+
+class HealthResponseSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["OK", "UNAVAILABLE"])
+
+
+class HealthView(APIView):
+    """``GET /health/``: 200 ``{"status": "OK"}`` when the database answers, else 503 ``{"status": "UNAVAILABLE"}``."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer]
+    http_method_names = ["get", "head"]
+
+    @extend_schema(
+        summary="Is the service able to answer?",
+        auth=[],
+        responses={
+            status.HTTP_200_OK: HealthResponseSerializer,
+            status.HTTP_503_SERVICE_UNAVAILABLE: HealthResponseSerializer,
+        },
+    )
+    def get(self, request):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
+        except DatabaseError:
+            log.exception("Health check failed: the database did not answer.")
+            return Response({"status": "UNAVAILABLE"}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response({"status": "OK"})
