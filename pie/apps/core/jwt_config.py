@@ -4,9 +4,8 @@ What a JWT configuration must hold for signatures to be checked.
 edx-drf-extensions 10.9 verifies a token's signature against
 ``JWT_AUTH['JWT_PUBLIC_SIGNING_JWK_SET']`` (and the first issuer's HS256 secret); when the
 set is unset it checks nothing, and any signature, even ``alg: none``, passes. These
-rules are used twice: by the ``pie.E00x`` system checks (``checks.py``) and by
-``pie.settings.production``, which refuses to load without a sound configuration
-because a WSGI server does not run system checks.
+rules back the ``pie.E00x`` system checks (``checks.py``); because a WSGI server runs no
+system checks, ``jwt_decode.py`` also refuses every token while the key set is unusable.
 """
 
 import json
@@ -52,8 +51,8 @@ def _jwk_set_problems(jwk_set, allow_development_keys: bool) -> list[JwtConfigur
             )
         ]
     try:
-        document = json.loads(jwk_set) if isinstance(jwk_set, str) else jwk_set
-        keys = document["keys"]
+        # A JSON string, as edx-drf-extensions reads it (PyJWKSet.from_json).
+        keys = json.loads(jwk_set)["keys"]
         PyJWKSet(keys)
     except (TypeError, KeyError, ValueError, PyJWKError, PyJWKSetError) as error:
         return [
