@@ -46,6 +46,15 @@ class TimestampField(serializers.CharField):
     """An ISO 8601 timestamp, parsed by the domain (naive means UTC)."""
 
 
+class UuidStringField(serializers.UUIDField):
+    """A UUID written as a string: DRF's UUIDField would also take a number as a UUID's integer value."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
 class StrictSerializer(serializers.Serializer):
     """A serializer that refuses unknown fields, so that a typo is an error rather than a silent default."""
 
@@ -72,7 +81,7 @@ class ProgramIntentCreateRequestSerializer(StrictSerializer):
         required=False,
         help_text="The learner's LMS user id. Omit it to record for yourself; only staff may name another learner.",
     )
-    program_uuid = serializers.UUIDField(help_text="The program's UUID.")
+    program_uuid = UuidStringField(help_text="The program's UUID.")
     reason = ReasonField(max_length=REASON_MAX_LENGTH, help_text="Why we believe it.")
     certainty = CertaintyField(max_length=CERTAINTY_MAX_LENGTH, help_text="How sure we are.")
     effective_timestamp = TimestampField(
@@ -86,7 +95,7 @@ class MostRecentAndCertainRequestSerializer(StrictSerializer):
     """The query of ``GET /api/v1/program_intents/most_recent_and_certain/``."""
 
     program_uuid = serializers.ListField(
-        child=serializers.UUIDField(),
+        child=UuidStringField(),
         required=False,
         max_length=MAX_PROGRAM_UUIDS,
         help_text=f"Limit the list to these programs; repeat the parameter, up to {MAX_PROGRAM_UUIDS} times.",
