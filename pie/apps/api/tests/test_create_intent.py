@@ -45,9 +45,20 @@ def test_form_encoded_bodies_are_accepted_with_and_without_the_slash(learner, in
     assert ProgramIntent.objects.get().lms_user_id == 7
 
 
-def test_multipart_form_bodies_are_accepted(learner, intent_body):
+@pytest.mark.parametrize("field", ["effective_timestamp", "lms_user_id"])
+def test_an_empty_form_value_is_refused_not_taken_as_omitted(learner, intent_body, field):
+    response = learner.post(
+        CREATE_URL, urlencode(intent_body(**{field: ""})), content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [field]
+    assert not ProgramIntent.objects.exists()
+
+
+def test_multipart_bodies_are_refused_with_415(learner, intent_body):
     response = learner.post(CREATE_URL, intent_body(), format="multipart")
-    assert response.status_code == 201
+    assert response.status_code == 415
+    assert response.json()["error_code"] == "unsupported_media_type"
 
 
 def test_a_naive_timestamp_is_taken_as_utc(learner, intent_body):

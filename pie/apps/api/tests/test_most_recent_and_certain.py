@@ -129,6 +129,8 @@ def test_a_token_without_user_id_does_not_reuse_an_id_from_an_earlier_token(
         pytest.param({"program_uuid": [str(PROGRAM_A), "x"]}, "program_uuid", id="one bad uuid of two"),
         pytest.param({"program_uuid": [str(uuid.uuid4()) for _ in range(101)]}, "program_uuid", id="too many"),
         pytest.param({"lms_user_id": "seven"}, "lms_user_id", id="bad lms_user_id"),
+        pytest.param({"lms_user_id": 0}, "lms_user_id", id="lms_user_id zero"),
+        pytest.param({"lms_user_id": 2**31}, "lms_user_id", id="lms_user_id too large"),
         pytest.param({"program_uuids": str(PROGRAM_A)}, "program_uuids", id="misspelt parameter"),
     ],
 )

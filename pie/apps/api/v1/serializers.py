@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from pie.apps.intents.constants import (
     CERTAINTY_MAX_LENGTH,
@@ -26,8 +27,23 @@ TIMESTAMP_MAX_LENGTH = 64
 MAX_PROGRAM_UUIDS = 100
 
 
+class BlankIsNotOmittedMixin:
+    """
+    An empty form value is a blank value, not an omitted field.
+
+    DRF reads ``field=`` in a form body as "field omitted" when the field is optional
+    (HTML forms send their empty inputs), which would turn ``effective_timestamp=`` into
+    "now". PIE's contract has no such exception: blank is refused, as in JSON.
+    """
+
+    def get_value(self, dictionary):
+        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
+            return ""
+        return super().get_value(dictionary)
+
+
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_LMS_USER_ID})
-class LmsUserIdField(serializers.IntegerField):
+class LmsUserIdField(BlankIsNotOmittedMixin, serializers.IntegerField):
     """An LMS user id; its range is checked by the domain."""
 
 
@@ -42,7 +58,7 @@ class CertaintyField(serializers.CharField):
 
 
 @extend_schema_field({"type": "string", "format": "date-time"})
-class TimestampField(serializers.CharField):
+class TimestampField(BlankIsNotOmittedMixin, serializers.CharField):
     """An ISO 8601 timestamp, parsed by the domain (naive means UTC)."""
 
 
@@ -100,8 +116,11 @@ class MostRecentAndCertainRequestSerializer(StrictSerializer):
         max_length=MAX_PROGRAM_UUIDS,
         help_text=f"Limit the list to these programs; repeat the parameter, up to {MAX_PROGRAM_UUIDS} times.",
     )
-    lms_user_id = LmsUserIdField(
+    # A read has no service to check the id, so its range is checked here.
+    lms_user_id = serializers.IntegerField(
         required=False,
+        min_value=1,
+        max_value=MAX_LMS_USER_ID,
         help_text="Staff only: read this learner's intents. Learners read their own.",
     )
     # DRF's format override (?format=json or ?format=api for the browsable API).

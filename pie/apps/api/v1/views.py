@@ -20,6 +20,7 @@ from pie.apps.api.v1.serializers import (
     ProgramIntentResponseSerializer,
 )
 from pie.apps.intents import selectors, services
+from pie.apps.intents.constants import MAX_LMS_USER_ID
 
 _ERRORS = {
     status.HTTP_400_BAD_REQUEST: OpenApiResponse(ErrorResponseSerializer, description="Bad input, or a duplicate."),
@@ -108,7 +109,7 @@ class MostRecentAndCertainView(ImmutableResourceView):
             ),
             OpenApiParameter(
                 "lms_user_id",
-                type={"type": "integer", "minimum": 1},
+                type={"type": "integer", "minimum": 1, "maximum": MAX_LMS_USER_ID},
                 description="Staff only: read this learner's intents.",
             ),
         ],

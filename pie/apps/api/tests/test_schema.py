@@ -1,0 +1,77 @@
+"""The OpenAPI schema at /api/schema/ and its Swagger UI at /api-docs/."""
+
+import pytest
+import yaml
+from openapi_spec_validator import validate
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict:
+    response = APIClient().get("/api/schema/")
+    assert response.status_code == 200
+    return yaml.safe_load(response.content)
+
+
+def test_the_schema_is_valid_openapi_3(schema):
+    assert schema["openapi"].startswith("3.")
+    validate(schema)
+
+
+def test_the_schema_is_public_even_with_a_bad_token():
+    response = APIClient(HTTP_AUTHORIZATION="JWT not-a-token").get("/api/schema/?format=json")
+    assert response.status_code == 200
+    assert "paths" in response.json()
+
+
+def test_the_schema_names_both_endpoints(schema):
+    paths = schema["paths"]
+    assert set(paths["/api/v1/program_intents/"]) == {"post"}
+    assert set(paths["/api/v1/program_intents/most_recent_and_certain/"]) == {"get"}
+
+
+def test_both_endpoints_require_the_jwt_security_scheme(schema):
+    scheme = schema["components"]["securitySchemes"]["JwtAuth"]
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "Authorization")
+    for path, method in (
+        ("/api/v1/program_intents/", "post"),
+        ("/api/v1/program_intents/most_recent_and_certain/", "get"),
+    ):
+        assert {"JwtAuth": []} in schema["paths"][path][method]["security"]
+
+
+def test_the_post_documents_its_body_its_intent_and_its_errors(schema):
+    post = schema["paths"]["/api/v1/program_intents/"]["post"]
+    body = post["requestBody"]["content"]
+    assert set(body) == {"application/json", "application/x-www-form-urlencoded"}
+    request = schema["components"]["schemas"]["ProgramIntentCreateRequest"]
+    assert set(request["required"]) == {"program_uuid", "reason", "certainty"}
+    assert request["additionalProperties"] is False
+    assert post["responses"]["201"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ProgramIntentResponse"
+    }
+    for code in ("400", "401", "403"):
+        assert post["responses"][code]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ErrorResponse"
+        }
+
+
+def test_the_error_shape_is_documented(schema):
+    error = schema["components"]["schemas"]["ErrorResponse"]
+    assert set(error["properties"]) == {"detail", "error_code", "errors"}
+    assert set(error["required"]) == {"detail", "error_code"}
+
+
+def test_reasons_and_certainties_are_enums_from_the_domain(schema):
+    components = schema["components"]["schemas"]
+    assert "LEARNER_STATED" in components["IntentReasonEnum"]["enum"]
+    assert components["IntentCertaintyEnum"]["enum"] == ["CERTAIN_YES", "CERTAIN_NO", "MAYBE"]
+
+
+def test_swagger_ui_is_served():
+    response = APIClient().get("/api-docs/")
+    assert response.status_code == 200
+    assert b"swagger-ui" in response.content
+    assert b'url: "/api/schema"' in response.content
