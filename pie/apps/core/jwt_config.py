@@ -11,8 +11,7 @@ system checks, ``jwt_decode.py`` also refuses every token while the key set is u
 import json
 from dataclasses import dataclass
 
-from jwt import PyJWKSet
-from jwt.exceptions import PyJWKError, PyJWKSetError
+from jwt import PyJWKSet, PyJWTError
 
 from pie.settings.development_jwt import DEVSTACK_JWT_ISSUER, load_development_private_jwk
 
@@ -54,7 +53,7 @@ def _jwk_set_problems(jwk_set, allow_development_keys: bool) -> list[JwtConfigur
         # A JSON string, as edx-drf-extensions reads it (PyJWKSet.from_json).
         keys = json.loads(jwk_set)["keys"]
         PyJWKSet(keys)
-    except (TypeError, KeyError, ValueError, PyJWKError, PyJWKSetError) as error:
+    except (TypeError, KeyError, ValueError, PyJWTError) as error:
         return [
             JwtConfigurationProblem(
                 "pie.E001", f"JWT_AUTH['JWT_PUBLIC_SIGNING_JWK_SET'] is not a usable JWK set: {error}", hint

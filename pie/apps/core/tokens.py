@@ -11,8 +11,7 @@ token classes, which handle ``exp``, ``iat`` and ``jti``.
 from datetime import timedelta
 
 from django.conf import settings
-from jwt import PyJWK
-from jwt.exceptions import PyJWKError
+from jwt import PyJWK, PyJWTError
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -50,7 +49,7 @@ def signing_backend() -> TokenBackend:
         )
     try:
         signing_key = PyJWK.from_json(private_jwk).key
-    except (PyJWKError, ValueError, TypeError) as error:
+    except (PyJWTError, ValueError, TypeError) as error:
         raise SigningKeyNotConfigured(f"JWT_AUTH['JWT_PRIVATE_SIGNING_JWK'] is not a usable JWK: {error}") from error
     issuers = jwt_auth.get("JWT_ISSUERS") or []
     if not issuers:
