@@ -12,13 +12,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from itertools import islice
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from pie.apps.intents.exceptions import InvalidIntentError
 from pie.apps.intents.models import DEDUPLICATION_FIELDS, ProgramIntent
-from pie.apps.intents.validation import IntentValues, clean_intent_values
+from pie.apps.intents.validation import clean_intent_values, intent_key_cleaner
 
 log = logging.getLogger(__name__)
 
@@ -144,26 +144,28 @@ def record_intents(
 def _record_batch(batch: list[Mapping], *, dry_run: bool) -> RecordIntentsResult:
     result = RecordIntentsResult()
     now = timezone.now()
-    unique: dict[tuple, IntentValues] = {}
+    clean = intent_key_cleaner(now=now)
+    # De-duplication key -> nothing: a dict keeps the first occurrence in file order, so
+    # ids follow the order of the rows (ties in the read rules fall back on id).
+    unique: dict[tuple, None] = {}
     for row in batch:
         try:
-            values = clean_intent_values(
+            key = clean(
                 lms_user_id=row.get("lms_user_id"),
                 program_uuid=row.get("program_uuid"),
                 reason=row.get("reason"),
                 certainty=row.get("certainty"),
                 effective_timestamp=row.get("effective_timestamp"),
-                now=now,
             )
         except InvalidIntentError as error:
             result.rejected.append(RejectedRow(row=row, errors=error.errors))
             continue
-        unique.setdefault(values.key, values)
+        unique[key] = None
     if unique and dry_run:
         result.created = _count_unrecorded(unique)
     elif unique:
         with transaction.atomic():
-            result.created = _insert_ignoring_duplicates(unique.values(), created=now)
+            result.created = _insert_ignoring_duplicates(unique, created=now)
     result.duplicates = len(batch) - len(result.rejected) - result.created
     return result
 
@@ -172,7 +174,7 @@ def _record_batch(batch: list[Mapping], *, dry_run: bool) -> RecordIntentsResult
 _DRY_RUN_LOOKUP_CHUNK = 500
 
 
-def _count_unrecorded(unique: dict[tuple, IntentValues]) -> int:
+def _count_unrecorded(unique: Iterable[tuple]) -> int:
     """How many of these intents the database does not hold yet: what an insert would create."""
     learners = sorted({key[0] for key in unique})
     recorded = set()
@@ -184,16 +186,19 @@ def _count_unrecorded(unique: dict[tuple, IntentValues]) -> int:
     return sum(1 for key in unique if key not in recorded)
 
 
-def _insert_ignoring_duplicates(values: Iterable[IntentValues], *, created: datetime) -> int:
+def _insert_ignoring_duplicates(keys: Iterable[tuple], *, created: datetime) -> int:
     """
     Insert rows in one statement, skipping those the unique constraint refuses.
 
-    Returns the number of rows inserted. Uses Django's own vendor-specific "ignore
-    conflicts" SQL (the one ``bulk_create(ignore_conflicts=True)`` emits) but through
-    ``executemany``, whose row count tells how many rows were new.
+    ``keys`` are checked de-duplication keys (``IntentValues.key``). Returns the number of
+    rows inserted. Uses Django's own vendor-specific "ignore conflicts" SQL (the one
+    ``bulk_create(ignore_conflicts=True)`` emits) but through ``executemany``, whose row
+    count tells how many rows were new.
     """
+    # The connection itself, not the thread-local proxy: it is used once per row below.
+    db = connections[DEFAULT_DB_ALIAS]
     fields = [ProgramIntent._meta.get_field(name) for name in _INSERT_FIELDS]
-    ops = connection.ops
+    ops = db.ops
     suffix = ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)
     sql = "{insert} {table} ({columns}) VALUES ({placeholders}) {suffix}".format(
         insert=ops.insert_statement(on_conflict=OnConflict.IGNORE),
@@ -203,18 +208,17 @@ def _insert_ignoring_duplicates(values: Iterable[IntentValues], *, created: date
         suffix=suffix,
     ).rstrip()
     _, uuid_field, _, _, timestamp_field, _ = fields
-    created_db = timestamp_field.get_db_prep_save(created, connection)
-    params = [
-        (
-            value.lms_user_id,
-            uuid_field.get_db_prep_save(value.program_uuid, connection),
-            value.reason,
-            value.certainty,
-            timestamp_field.get_db_prep_save(value.effective_timestamp, connection),
-            created_db,
-        )
-        for value in values
-    ]
-    with connection.cursor() as cursor:
+    # Checked values are UUIDs and aware UTC datetimes, so the backend's adaptation is all
+    # that is left of get_db_prep_save; a batch names few programs, so each is adapted once.
+    adapt_timestamp = ops.adapt_datetimefield_value
+    created_db = timestamp_field.get_db_prep_save(created, db)
+    program_db: dict = {}
+    params = []
+    for user, program, timestamp, reason, certainty in keys:
+        program_value = program_db.get(program)
+        if program_value is None:
+            program_value = program_db[program] = uuid_field.get_db_prep_save(program, db)
+        params.append((user, program_value, reason, certainty, adapt_timestamp(timestamp), created_db))
+    with db.cursor() as cursor:
         cursor.executemany(sql, params)
         return cursor.rowcount

@@ -95,8 +95,10 @@ class Command(BaseCommand):
         self._print_summary(report=report, interrupted=stop.signal is not None, as_json=options["json"])
         self._exit_status(report=report, stop=stop)
 
-    def _load(self, *, rows: Iterable[dict], report: LoadReport, progress: Progress, stop, options) -> None:
-        pause = _Pause(seconds=options["sleep"])
+    def _load(
+        self, *, rows: Iterable[dict], report: LoadReport, progress: Progress, stop: "_SignalStop", options
+    ) -> None:
+        pause = _Pause(seconds=options["sleep"], stop=stop)
         batches = services.iter_record_intents(
             pause.between_batches(rows), batch_size=options["batch_size"], dry_run=options["dry_run"]
         )
@@ -147,23 +149,30 @@ def _open_errors_file(*, path: str | None, stack: ExitStack):
 
 
 class _Pause:
-    """``--sleep``: waits before each batch but the first, so the last batch is not followed by a pause."""
+    """
+    ``--sleep``: a pause before each batch but the first, so none follows the last batch.
 
-    def __init__(self, *, seconds: float):
+    Outside any transaction (the previous batch is committed, the next not begun), and cut
+    short by Ctrl-C, which then ends the load there.
+    """
+
+    def __init__(self, *, seconds: float, stop: "_SignalStop"):
         self.seconds = seconds
+        self.stop = stop
         self.due = False
 
     def between_batches(self, rows: Iterable[dict]) -> Iterable[dict]:
-        if not self.seconds:
-            return rows
-        return self._paced(rows)
+        return self._paced(rows) if self.seconds else rows
 
     def _paced(self, rows: Iterable[dict]) -> Iterator[dict]:
         for row in rows:
             if self.due:
-                # Outside any transaction: the previous batch is committed, the next not begun.
-                time.sleep(self.seconds)
                 self.due = False
+                deadline = time.monotonic() + self.seconds
+                while self.stop.signal is None and (left := deadline - time.monotonic()) > 0:
+                    time.sleep(min(left, 0.1))
+                if self.stop.signal is not None:
+                    return
             yield row
 
 

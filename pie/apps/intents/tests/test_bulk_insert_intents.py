@@ -1,0 +1,448 @@
+"""The bulk_insert_intents command, run in-process on the test database (SQLite or MariaDB)."""
+
+import csv
+import gzip
+import io
+import json
+import os
+import signal
+import sys
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from pie.apps.intents.management.commands import bulk_insert_intents as command_module
+from pie.apps.intents.models import ProgramIntent
+
+pytestmark = pytest.mark.django_db
+
+PROGRAM = "6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e"
+OTHER_PROGRAM = "0b7a2f3e-5c1d-4e8f-9a6b-2c3d4e5f6a7b"
+HEADER = "program_uuid,user_id,intent_reason,intent_certainty,effective_time"
+JULY_FIRST = datetime(2022, 7, 1, tzinfo=UTC)
+
+
+def line(user=1, program=PROGRAM, reason="BUNDLE_PURCHASE", certainty="CERTAIN_YES", when="2022-07-01 00:00:00 Z"):
+    return f"{program},{user},{reason},{certainty},{when}"
+
+
+def csv_text(*lines, header=HEADER):
+    return "\n".join([header, *lines]) + "\n"
+
+
+@dataclass
+class Outcome:
+    stdout: str
+    stderr: str
+    returncode: int
+    error: str = ""
+
+    @property
+    def summary(self) -> dict:
+        return json.loads(self.stdout.strip().splitlines()[-1])
+
+
+def load(path, *args) -> Outcome:
+    """Run the command as an operator would; a CommandError becomes its exit status."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    try:
+        call_command("bulk_insert_intents", str(path), *args, stdout=stdout, stderr=stderr)
+    except CommandError as error:
+        return Outcome(stdout.getvalue(), stderr.getvalue(), error.returncode, str(error))
+    return Outcome(stdout.getvalue(), stderr.getvalue(), 0)
+
+
+@pytest.fixture
+def write(tmp_path):
+    def write(text, name="intents.csv", encoding="utf-8"):
+        path = tmp_path / name
+        data = text.encode(encoding) if isinstance(text, str) else text
+        if name.endswith(".gz"):
+            data = gzip.compress(data)
+        path.write_bytes(data)
+        return path
+
+    return write
+
+
+def stored():
+    return sorted(
+        ProgramIntent.objects.values_list("lms_user_id", "program_uuid", "reason", "certainty", "effective_timestamp")
+    )
+
+
+class TestHeader:
+    @pytest.mark.parametrize(
+        "header",
+        [
+            "program_uuid,user_id,intent_reason,intent_certainty,effective_time",
+            "PROGRAM_UUID,User_Id,Intent_Reason,INTENT_CERTAINTY,Effective_Time",
+            " program_uuid , user_id ,intent_reason,  intent_certainty,effective_time ",
+        ],
+    )
+    def test_column_names_ignore_case_and_spaces(self, write, header):
+        outcome = load(write(csv_text(line(user=1), line(user=2), header=header)))
+        assert outcome.returncode == 0, outcome.error
+        assert [row[0] for row in stored()] == [1, 2]
+
+    def test_columns_in_any_order_with_extra_columns(self, write):
+        text = "note,effective_time,intent_certainty,user_id,extra,intent_reason,program_uuid\n"
+        text += f"hello,2022-07-01 00:00:00 Z,MAYBE,7,x,ENROLLED_ALL_COURSES,{PROGRAM}\n"
+        outcome = load(write(text))
+        assert outcome.returncode == 0, outcome.error
+        assert stored() == [(7, uuid.UUID(PROGRAM), "ENROLLED_ALL_COURSES", "MAYBE", JULY_FIRST)]
+
+    def test_a_byte_order_mark_is_ignored(self, write):
+        path = write(csv_text(line(user=3)), encoding="utf-8-sig")
+        assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+        assert load(path).returncode == 0
+        assert [row[0] for row in stored()] == [3]
+
+    @pytest.mark.parametrize(
+        "missing", ["program_uuid", "user_id", "intent_reason", "intent_certainty", "effective_time"]
+    )
+    def test_a_missing_column_is_an_error_before_anything_is_written(self, write, missing):
+        header = ",".join(name for name in HEADER.split(",") if name != missing)
+        rows = [",".join(["x"] * 4)]
+        outcome = load(write(csv_text(*rows, header=header)))
+        assert outcome.returncode == 1
+        assert f"lacks column {missing}" in outcome.error
+        assert ProgramIntent.objects.count() == 0
+
+    def test_a_column_named_twice_is_an_error(self, write):
+        outcome = load(write(csv_text(line() + ",2", header=HEADER + ",user_id")))
+        assert outcome.returncode == 1
+        assert "user_id twice" in outcome.error
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "2022-07-01 00:00:00 Z",
+        "2022-07-01T00:00:00Z",
+        "2022-07-01T02:00:00+02:00",
+        "2022-06-30T19:00:00-05:00",
+        "2022-07-01T00:00:00",
+        "2022-07-01 00:00:00",
+    ],
+)
+def test_each_timestamp_form_is_the_same_instant(write, when):
+    outcome = load(write(csv_text(line(when=when))))
+    assert outcome.returncode == 0, outcome.error
+    [(_, _, _, _, effective)] = stored()
+    assert effective == JULY_FIRST
+
+
+class TestSources:
+    def test_gzip_file(self, write):
+        path = write(csv_text(line(user=1), line(user=2)), name="intents.csv.gz")
+        assert path.read_bytes()[:2] == b"\x1f\x8b"
+        assert load(path).returncode == 0
+        assert ProgramIntent.objects.count() == 2
+
+    @pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
+    def test_standard_input(self, monkeypatch, compress):
+        data = csv_text(line(user=1), line(user=2), line(user=3)).encode()
+        stdin = io.BufferedReader(io.BytesIO(gzip.compress(data) if compress else data))
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(stdin))
+        outcome = load("-", "--json")
+        assert outcome.returncode == 0, outcome.error
+        assert outcome.summary["created"] == 3
+        assert ProgramIntent.objects.count() == 3
+
+    def test_the_older_option_spelling(self, write):
+        path = write(csv_text(line()))
+        stdout = io.StringIO()
+        call_command("bulk_insert_intents", "--csv_filepath", str(path), stdout=stdout)
+        assert ProgramIntent.objects.count() == 1
+
+    def test_the_file_given_twice_or_not_at_all(self, write):
+        path = str(write(csv_text(line())))
+        with pytest.raises(CommandError, match="either FILE or --csv_filepath"):
+            call_command("bulk_insert_intents", path, "--csv_filepath", path)
+        with pytest.raises(CommandError, match="give the CSV file"):
+            call_command("bulk_insert_intents")
+
+    def test_a_missing_file(self, tmp_path):
+        outcome = load(tmp_path / "nope.csv")
+        assert (outcome.returncode, outcome.error) == (1, f"{tmp_path / 'nope.csv'}: no such file")
+
+    def test_a_directory(self, tmp_path):
+        outcome = load(tmp_path)
+        assert outcome.returncode == 1
+        assert "is a directory" in outcome.error
+
+    def test_a_file_that_cannot_be_opened(self, write):
+        # A path through a regular file: open() fails with an OSError other than "not found"
+        # (permissions would do too, but the suite may run as root).
+        path = write(csv_text(line())) / "intents.csv"
+        outcome = load(path)
+        assert outcome.returncode == 1
+        assert outcome.error == f"{path}: cannot open: Not a directory"
+
+    @pytest.mark.parametrize("text", ["", "\n\n", "\ufeff"])
+    def test_an_empty_file(self, write, text):
+        outcome = load(write(text))
+        assert outcome.returncode == 1
+        assert "the file is empty" in outcome.error
+
+    def test_a_header_without_rows_loads_nothing_and_succeeds(self, write):
+        outcome = load(write(csv_text()), "--json")
+        assert outcome.returncode == 0
+        assert outcome.summary["rows_read"] == 0
+
+    def test_a_file_that_is_not_gzip_despite_its_name(self, write, tmp_path):
+        path = tmp_path / "intents.csv.gz"
+        path.write_text(csv_text(line()))
+        outcome = load(path)
+        assert outcome.returncode == 1
+        assert "unreadable" in outcome.error
+
+    def test_bad_utf8_part_way_keeps_the_batches_before_it(self, write):
+        # Far enough into the file that batches are written before the decoder meets it.
+        good = [line(user=n) for n in range(1, 3001)]
+        path = write(csv_text(*good).encode() + b"\xff\xfe broken\n" + line(user=9).encode() + b"\n")
+        outcome = load(path, "--batch-size", "500", "--json")
+        assert outcome.returncode == 1
+        assert "unreadable after line" in outcome.error
+        assert "invalid start byte" in outcome.error
+        # Streaming: the batches read before the bad bytes were committed, whole.
+        created = ProgramIntent.objects.count()
+        assert 0 < created < 3000
+        assert created % 500 == 0
+        assert outcome.summary["created"] == created
+
+
+class TestDuplicates:
+    def test_within_a_batch(self, write):
+        outcome = load(write(csv_text(line(user=1), line(user=1), line(user=2))), "--json")
+        assert (outcome.summary["created"], outcome.summary["duplicates"]) == (2, 1)
+        assert outcome.returncode == 0
+        assert ProgramIntent.objects.count() == 2
+
+    def test_across_batches_and_in_another_timestamp_form(self, write):
+        rows = [line(user=1), line(user=2), line(user=3), line(user=1, when="2022-07-01T02:00:00+02:00")]
+        outcome = load(write(csv_text(*rows)), "--batch-size", "2", "--json")
+        assert (outcome.summary["created"], outcome.summary["duplicates"]) == (3, 1)
+        assert ProgramIntent.objects.count() == 3
+
+    def test_of_the_database_and_a_second_run(self, write):
+        path = write(csv_text(line(user=1), line(user=2)))
+        assert load(path).returncode == 0
+        before = stored()
+        again = load(path, "--json")
+        assert again.returncode == 0
+        assert (again.summary["created"], again.summary["duplicates"]) == (0, 2)
+        assert stored() == before
+
+
+BAD_ROWS = [
+    pytest.param(line(program="not-a-uuid"), "program_uuid 'not-a-uuid'", id="uuid"),
+    pytest.param(line(user="abc"), "user_id 'abc'", id="user-id"),
+    pytest.param(line(user="0"), "user_id '0'", id="user-id-zero"),
+    pytest.param(line(reason="GUESSED"), "intent_reason 'GUESSED'", id="reason"),
+    pytest.param(line(certainty="PROBABLY"), "intent_certainty 'PROBABLY'", id="certainty"),
+    pytest.param(line(when="yesterday"), "effective_time 'yesterday'", id="timestamp"),
+    pytest.param(
+        line(when="2999-01-01 00:00:00 Z"), "effective_time '2999-01-01 00:00:00 Z': Must not be", id="future"
+    ),
+    pytest.param(f"{PROGRAM},4,BUNDLE_PURCHASE", "expected 5 fields as in the header, found 3", id="too-few-fields"),
+    pytest.param(line() + ",extra", "expected 5 fields as in the header, found 6", id="too-many-fields"),
+]
+
+
+class TestBadRows:
+    @pytest.mark.parametrize(("bad", "reported"), BAD_ROWS)
+    def test_is_rejected_with_its_line_and_the_rest_loads(self, write, bad, reported):
+        rows = [line(user=1), line(user=2), bad, line(user=3), line(user=4)]
+        outcome = load(write(csv_text(*rows)), "--batch-size", "2", "--json")
+        assert outcome.returncode == command_module.EXIT_ROWS_REJECTED
+        # The header is line 1, so the third data row is line 4.
+        assert f"line 4: {reported}" in outcome.stderr
+        assert outcome.stderr.count("line ") == 1
+        assert "1 rows rejected" in outcome.error
+        assert outcome.summary == {**outcome.summary, "rows_read": 5, "created": 4, "rejected": 1}
+        assert [row[0] for row in stored()] == [1, 2, 3, 4]
+
+    def test_every_field_at_fault_is_named(self, write):
+        outcome = load(write(csv_text(line(), line(user="x", reason="NOPE"))))
+        assert "line 3: user_id 'x': Must be a whole number" in outcome.stderr
+        assert "intent_reason 'NOPE': Unknown reason" in outcome.stderr
+
+    def test_a_quoted_field_spanning_lines_is_reported_at_its_first_line(self, write):
+        rows = [line(user=1), f'{PROGRAM},2,"BUNDLE\nPURCHASE",CERTAIN_YES,2022-07-01 00:00:00 Z', line(user=3)]
+        outcome = load(write(csv_text(*rows)))
+        assert "line 3: intent_reason 'BUNDLE\\nPURCHASE'" in outcome.stderr
+        assert [row[0] for row in stored()] == [1, 3]
+
+    def test_rejections_are_reported_in_line_order(self, write):
+        rows = [line(user=1), line(reason="X"), "a,b", line(certainty="Y"), line(user=5)]
+        outcome = load(write(csv_text(*rows)), "--batch-size", "10")
+        lines = [text.split(":")[0] for text in outcome.stderr.splitlines()]
+        assert lines == ["line 3", "line 4", "line 5"]
+
+
+class TestErrorsFile:
+    def test_holds_each_rejected_row_as_read_with_its_line_and_reason(self, write, tmp_path):
+        header = "user_id,program_uuid,intent_reason,intent_certainty,effective_time,note"
+        rows = [
+            f"1,{PROGRAM},BUNDLE_PURCHASE,CERTAIN_YES,2022-07-01 00:00:00 Z,ok",
+            f'2,{PROGRAM},GUESSED,CERTAIN_YES,2022-07-01 00:00:00 Z,"has, comma"',
+            "3,short",
+        ]
+        errors = tmp_path / "rejected.csv"
+        outcome = load(write(csv_text(*rows, header=header)), "--errors-file", str(errors))
+        assert outcome.returncode == command_module.EXIT_ROWS_REJECTED
+        assert "and in the errors file" in outcome.error
+        with errors.open(newline="", encoding="utf-8") as file:
+            records = list(csv.reader(file))
+        assert records[0] == ["line_number", "rejection_reason", *header.split(",")]
+        assert records[1][:2] == ["3", records[1][1]]
+        assert records[1][1].startswith("intent_reason 'GUESSED': Unknown reason")
+        assert records[1][2:] == ["2", PROGRAM, "GUESSED", "CERTAIN_YES", "2022-07-01 00:00:00 Z", "has, comma"]
+        assert records[2] == ["4", "expected 6 fields as in the header, found 2", "3", "short"]
+        assert len(records) == 3
+
+    def test_can_be_fixed_and_loaded_again(self, write, tmp_path):
+        errors = tmp_path / "rejected.csv"
+        load(write(csv_text(line(user=1), line(user=2, reason="BUNDLE_PURCHAS"))), "--errors-file", str(errors))
+        fixed = errors.read_text(encoding="utf-8").replace(",BUNDLE_PURCHAS,", ",BUNDLE_PURCHASE,")
+        outcome = load(write(fixed, name="fixed.csv"), "--json")
+        assert outcome.returncode == 0, outcome.stderr
+        assert outcome.summary["created"] == 1
+        assert [row[0] for row in stored()] == [1, 2]
+
+    def test_is_created_empty_but_for_its_header_when_nothing_is_rejected(self, write, tmp_path):
+        errors = tmp_path / "rejected.csv"
+        assert load(write(csv_text(line())), "--errors-file", str(errors)).returncode == 0
+        assert errors.read_text(encoding="utf-8").splitlines() == ["line_number,rejection_reason," + HEADER]
+
+    def test_an_unwritable_errors_file_stops_before_loading(self, write, tmp_path):
+        outcome = load(write(csv_text(line())), "--errors-file", str(tmp_path / "no" / "such" / "dir.csv"))
+        assert outcome.returncode == 1
+        assert "cannot write the errors file" in outcome.error
+        assert ProgramIntent.objects.count() == 0
+
+
+class TestDryRun:
+    def test_counts_without_writing(self, write):
+        load(write(csv_text(line(user=1)), name="first.csv"))
+        rows = [line(user=1), line(user=2), line(user=2), line(user="bad"), line(user=3)]
+        outcome = load(write(csv_text(*rows)), "--dry-run", "--json")
+        summary = outcome.summary
+        assert (summary["created"], summary["duplicates"], summary["rejected"]) == (2, 2, 1)
+        assert summary["dry_run"] is True
+        assert "would create 2" in outcome.stdout
+        assert outcome.returncode == command_module.EXIT_ROWS_REJECTED
+        assert [row[0] for row in stored()] == [1]
+
+    def test_writes_nothing_at_all(self, write, django_assert_num_queries):
+        rows = [line(user=n) for n in range(1, 21)]
+        # One read per batch of learners, and no insert.
+        with django_assert_num_queries(2) as context:
+            outcome = load(write(csv_text(*rows)), "--dry-run", "--batch-size", "10")
+        assert all(query["sql"].lstrip().upper().startswith("SELECT") for query in context.captured_queries)
+        assert outcome.returncode == 0
+        assert ProgramIntent.objects.count() == 0
+
+
+class TestReporting:
+    def test_summary_and_json(self, write):
+        outcome = load(write(csv_text(line(user=1), line(user=1), line(reason="X"))), "--json")
+        lines = outcome.stdout.strip().splitlines()
+        assert "read 3 rows" in lines[0]
+        assert "created 1, duplicates 1, rejected 1" in lines[0]
+        summary = json.loads(lines[-1])
+        assert {key: summary[key] for key in ("rows_read", "created", "duplicates", "rejected")} == {
+            "rows_read": 3,
+            "created": 1,
+            "duplicates": 1,
+            "rejected": 1,
+        }
+        assert summary["elapsed_seconds"] >= 0
+        assert summary["rows_per_second"] >= 0
+        assert summary["interrupted"] is False
+
+    def test_without_json_stdout_is_the_summary_only(self, write):
+        outcome = load(write(csv_text(line())))
+        assert outcome.returncode == 0
+        [summary] = outcome.stdout.strip().splitlines()
+        assert summary.endswith("created 1, duplicates 0, rejected 0.")
+
+    def test_log_lines_report_progress_when_not_on_a_terminal(self, write, caplog):
+        rows = [line(user=n) for n in range(1, 7)]
+        with caplog.at_level("INFO", logger="pie.apps.intents.bulk_load"):
+            load(write(csv_text(*rows)), "--batch-size", "2", "--progress-interval", "0")
+        progress = [r.getMessage() for r in caplog.records if r.name == "pie.apps.intents.bulk_load"]
+        assert len(progress) == 3
+        assert "6 rows read" in progress[-1]
+
+    def test_each_batch_is_one_insert_in_its_own_transaction(self, write, django_assert_max_num_queries):
+        rows = [line(user=n) for n in range(1, 31)]
+        with django_assert_max_num_queries(3 * 3):
+            load(write(csv_text(*rows)), "--batch-size", "10")
+        assert ProgramIntent.objects.count() == 30
+
+
+class TestOptions:
+    def test_sleep_pauses_between_batches_only(self, write, monkeypatch):
+        # A clock that only moves when the command sleeps.
+        clock, pauses = [1000.0], []
+
+        def sleep(seconds):
+            pauses.append(seconds)
+            clock[0] += seconds
+
+        monkeypatch.setattr(command_module.time, "sleep", sleep)
+        monkeypatch.setattr(command_module.time, "monotonic", lambda: clock[0])
+        rows = [line(user=n) for n in range(1, 8)]
+        outcome = load(write(csv_text(*rows)), "--batch-size", "2", "--sleep", "0.25")
+        assert outcome.returncode == 0
+        # Four batches, three pauses of 0.25 s between them (slept in slices of at most 0.1 s).
+        assert sum(pauses) == pytest.approx(3 * 0.25)
+        assert max(pauses) <= 0.1
+        assert ProgramIntent.objects.count() == 7
+
+    @pytest.mark.parametrize(("option", "value"), [("--batch-size", "0"), ("--sleep", "-1")])
+    def test_bad_option_values(self, write, option, value):
+        with pytest.raises(CommandError, match=option):
+            call_command("bulk_insert_intents", str(write(csv_text(line()))), option, value)
+
+
+class TestInterruption:
+    def test_ctrl_c_stops_after_the_current_batch_and_prints_the_summary(self, write, monkeypatch):
+        def interrupt_after_first_batch(self, totals):
+            os.kill(os.getpid(), signal.SIGINT)
+
+        monkeypatch.setattr(command_module.Progress, "update", interrupt_after_first_batch)
+        rows = [line(user=n) for n in range(1, 11)]
+        outcome = load(write(csv_text(*rows)), "--batch-size", "3", "--json")
+        assert outcome.returncode == command_module.EXIT_INTERRUPTED
+        assert "interrupted by SIGINT after 3 rows" in outcome.error
+        assert outcome.summary["interrupted"] is True
+        assert outcome.summary["created"] == 3
+        assert [row[0] for row in stored()] == [1, 2, 3]
+        # The handler is removed when the command ends.
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+    def test_ctrl_c_during_a_pause_ends_the_load_there(self, write, monkeypatch):
+        monkeypatch.setattr(command_module.time, "sleep", lambda seconds: os.kill(os.getpid(), signal.SIGINT))
+        rows = [line(user=n) for n in range(1, 11)]
+        outcome = load(write(csv_text(*rows)), "--batch-size", "4", "--sleep", "5", "--json")
+        assert outcome.returncode == command_module.EXIT_INTERRUPTED
+        assert outcome.summary["created"] == 4
+        assert ProgramIntent.objects.count() == 4
+
+    def test_a_second_ctrl_c_stops_at_once(self, write, monkeypatch):
+        def interrupt_twice(self, totals):
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+
+        monkeypatch.setattr(command_module.Progress, "update", interrupt_twice)
+        outcome = load(write(csv_text(*[line(user=n) for n in range(1, 5)])), "--batch-size", "2")
+        assert outcome.returncode == command_module.EXIT_INTERRUPTED
+        assert "interrupted twice" in outcome.error
+        assert ProgramIntent.objects.count() == 2
