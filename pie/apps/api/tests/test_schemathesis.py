@@ -11,7 +11,9 @@ operation refuses a request without credentials.
 import hypothesis
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -40,7 +42,23 @@ CHECKS = [
 
 
 @pytest.fixture
-def staff_token(db) -> str:
+def keep_the_test_connection():
+    """
+    Keep the test's database connection open across the WSGI requests.
+
+    schemathesis calls Django's WSGI handler directly, whose request signals close "old"
+    connections; on MySQL that closes the connection holding the test's transaction.
+    Django's own test client disconnects the same receivers.
+    """
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def staff_token(db, keep_the_test_connection) -> str:
     # Staff, so generated lms_user_id values reach the domain's rules instead of a 403.
     return mint_lms_jwt(lms_user_id=900, username="schemathesis", administrator=True)
 

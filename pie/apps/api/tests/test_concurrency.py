@@ -1,0 +1,57 @@
+"""Concurrent identical POSTs, on MariaDB/MySQL: the unique constraint settles the race."""
+
+import threading
+import uuid
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from pie.apps.api.tests.conftest import CREATE_URL, LIST_URL
+from pie.apps.core.tokens import mint_lms_jwt
+from pie.apps.intents.models import ProgramIntent
+
+ROUNDS = 5
+
+
+def post_together(token: str, body: dict, writers: int = 2) -> list[tuple[int, dict]]:
+    """POST ``body`` from ``writers`` threads released at once; return each (status, body)."""
+    barrier = threading.Barrier(writers)
+    answers = []
+
+    def post():
+        try:
+            client = APIClient(HTTP_AUTHORIZATION=f"JWT {token}")
+            barrier.wait(timeout=30)
+            response = client.post(CREATE_URL, body, format="json")
+            answers.append((response.status_code, response.json()))
+        finally:
+            # Each thread has its own connection; close it so the test database can be dropped.
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return answers
+
+
+@pytest.mark.mysql
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_identical_posts_give_one_201_one_duplicate_and_one_row():
+    token = mint_lms_jwt(lms_user_id=7, username="learner7")
+    # Create the local user first, so the race is about the intent alone.
+    assert APIClient(HTTP_AUTHORIZATION=f"JWT {token}").get(LIST_URL).status_code == 200
+    for _ in range(ROUNDS):
+        program = uuid.uuid4()
+        body = {
+            "program_uuid": str(program),
+            "reason": "BUNDLE_PURCHASE",
+            "certainty": "CERTAIN_YES",
+            "effective_timestamp": "2024-01-01T00:00:00Z",
+        }
+        answers = post_together(token, body)
+        assert sorted(status for status, _ in answers) == [201, 400]
+        assert [answer["error_code"] for status, answer in answers if status == 400] == ["duplicate_intent"]
+        assert ProgramIntent.objects.filter(program_uuid=program).count() == 1
