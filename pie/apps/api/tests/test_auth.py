@@ -148,3 +148,10 @@ def test_why_the_guard_exists_edx_decoder_accepts_forgeries_without_a_key_set(se
 
     settings.JWT_AUTH = {**settings.JWT_AUTH, "JWT_PUBLIC_SIGNING_JWK_SET": None}
     assert jwt_decode_handler(sign_with_a_stranger_key(lms_claims()))["user_id"] == 7
+
+
+def test_a_user_id_already_claimed_by_another_username_is_refused(client_with_token):
+    # PIE's lms_user_id is unique: a second local user may not claim the same learner.
+    User.objects.create_user(username="old_name", lms_user_id=7)
+    token = sign_with_development_key(lms_claims(lms_user_id=7, username="new_name"))
+    assert get_list(client_with_token(token)).status_code == 401
