@@ -155,3 +155,10 @@ def test_a_user_id_already_claimed_by_another_username_is_refused(client_with_to
     User.objects.create_user(username="old_name", lms_user_id=7)
     token = sign_with_development_key(lms_claims(lms_user_id=7, username="new_name"))
     assert get_list(client_with_token(token)).status_code == 401
+
+
+@pytest.mark.parametrize("header", ["JWT", "JWT a b", "Bearer abc", "JWT \u00e9t\u00e9", "Basic dTpw"])
+def test_a_malformed_or_foreign_authorization_header_is_401_never_500(header):
+    response = APIClient(HTTP_AUTHORIZATION=header).get(LIST_URL)
+    assert response.status_code == 401
+    assert response.json()["error_code"] == "not_authenticated"
