@@ -178,8 +178,14 @@ def test_monitoring_attributes_count_programs(learner, intents_of_learner_7, rec
     learner.get(LIST_URL, {"program_uuid": [str(PROGRAM_A), str(uuid.uuid4())]})
     assert recorded_attributes["pie_programs_requested"] == 2
     assert recorded_attributes["pie_programs_returned"] == 1
+    assert recorded_attributes["pie_read_on_behalf"] is False
     learner.get(LIST_URL)
     assert (recorded_attributes["pie_programs_requested"], recorded_attributes["pie_programs_returned"]) == (0, 3)
+
+
+def test_monitoring_attributes_say_when_staff_read_for_a_learner(staff, intents_of_learner_7, recorded_attributes):
+    staff.get(LIST_URL, {"lms_user_id": 7})
+    assert recorded_attributes["pie_read_on_behalf"] is True
 
 
 def test_what_is_posted_is_read_back(learner, intent_body):

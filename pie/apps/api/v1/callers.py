@@ -26,18 +26,19 @@ def is_staff_caller(request) -> bool:
     return bool(request.user.is_staff or request.user.is_superuser)
 
 
-def lms_user_id_to_act_for(request, *, requested: int | None) -> int:
+def lms_user_id_to_act_for(request, *, requested: int | None) -> tuple[int, bool]:
     """
-    The LMS user id a request acts for: ``requested`` if given and allowed, else the caller's.
+    The LMS user id a request acts for, and whether that is on another learner's behalf.
 
-    Raises ``ForbiddenLmsUserId`` when a learner names another learner, and
-    ``MissingLmsUserId`` when the caller names no one and has no LMS user id.
+    ``requested`` if given and allowed, else the caller's own id. Raises
+    ``ForbiddenLmsUserId`` when a learner names another learner, and ``MissingLmsUserId``
+    when the caller names no one and has no LMS user id.
     """
     own = caller_lms_user_id(request)
     if requested is None:
         if own is None:
             raise MissingLmsUserId()
-        return own
+        return own, False
     if requested != own and not is_staff_caller(request):
         raise ForbiddenLmsUserId()
-    return requested
+    return requested, requested != own

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from pie.apps.api.errors import ErrorResponseSerializer, IntentAlreadyRecorded
-from pie.apps.api.v1.callers import caller_lms_user_id, lms_user_id_to_act_for
+from pie.apps.api.v1.callers import lms_user_id_to_act_for
 from pie.apps.api.v1.serializers import (
     MostRecentAndCertainRequestSerializer,
     ProgramIntentCreateRequestSerializer,
@@ -66,10 +66,10 @@ class ProgramIntentsView(ImmutableResourceView):
         body = ProgramIntentCreateRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         values = body.validated_data
-        lms_user_id = lms_user_id_to_act_for(request, requested=values.get("lms_user_id"))
+        lms_user_id, on_behalf = lms_user_id_to_act_for(request, requested=values.get("lms_user_id"))
         # .. custom_attribute_name: pie_intent_on_behalf
         # .. custom_attribute_description: True when staff recorded an intent for another learner.
-        set_custom_attribute("pie_intent_on_behalf", lms_user_id != caller_lms_user_id(request))
+        set_custom_attribute("pie_intent_on_behalf", on_behalf)
         intent, created = services.record_intent(
             lms_user_id=lms_user_id,
             program_uuid=values["program_uuid"],
@@ -118,7 +118,10 @@ class MostRecentAndCertainView(ImmutableResourceView):
     def get(self, request):
         query = MostRecentAndCertainRequestSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        lms_user_id = lms_user_id_to_act_for(request, requested=query.validated_data.get("lms_user_id"))
+        lms_user_id, on_behalf = lms_user_id_to_act_for(request, requested=query.validated_data.get("lms_user_id"))
+        # .. custom_attribute_name: pie_read_on_behalf
+        # .. custom_attribute_description: True when staff read another learner's intents.
+        set_custom_attribute("pie_read_on_behalf", on_behalf)
         program_uuids = query.validated_data.get("program_uuid")
         intents = list(selectors.latest_and_most_certain(lms_user_id=lms_user_id, program_uuids=program_uuids))
         # .. custom_attribute_name: pie_programs_requested
