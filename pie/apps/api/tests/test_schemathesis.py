@@ -2,10 +2,10 @@
 Property-based tests of the API against its own OpenAPI schema (schemathesis).
 
 For every operation, schemathesis generates valid and invalid requests (a bounded number
-of examples), sends them through the WSGI application with a staff token, and checks that
-no answer is a 5xx, that every status code, content type and body is the one the schema
-documents, that invalid data is refused, that unsupported methods get 405, and that the
-operation refuses a request without credentials.
+of examples), sends them through the WSGI application with a staff and with a learner
+token, and checks that no answer is a 5xx, that every status code, content type and body
+is one the schema documents, that invalid data is refused, that unsupported methods get
+405, and that the operation refuses a request without credentials.
 """
 
 import hypothesis
@@ -57,10 +57,11 @@ def keep_the_test_connection():
     signals.request_finished.connect(close_old_connections)
 
 
-@pytest.fixture
-def staff_token(db, keep_the_test_connection) -> str:
-    # Staff, so generated lms_user_id values reach the domain's rules instead of a 403.
-    return mint_lms_jwt(lms_user_id=900, username="schemathesis", administrator=True)
+@pytest.fixture(params=["staff", "learner"])
+def token(request, db, keep_the_test_connection) -> str:
+    # Staff, so that generated lms_user_id values reach the domain's rules; a learner,
+    # so that naming someone else is refused as documented.
+    return mint_lms_jwt(lms_user_id=900, username=request.param, administrator=request.param == "staff")
 
 
 @pytest.mark.django_db
@@ -71,5 +72,5 @@ def staff_token(db, keep_the_test_connection) -> str:
     derandomize=True,
     suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture, hypothesis.HealthCheck.too_slow],
 )
-def test_the_api_keeps_its_schema(case, staff_token):
-    case.call_and_validate(headers={"Authorization": f"JWT {staff_token}"}, checks=CHECKS)
+def test_the_api_keeps_its_schema(case, token):
+    case.call_and_validate(headers={"Authorization": f"JWT {token}"}, checks=CHECKS)
