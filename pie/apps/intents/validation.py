@@ -8,7 +8,7 @@ fault. It runs once per row of a bulk load, so it stays lean.
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -132,54 +132,57 @@ def clean_intent_values(
     )
 
 
-def intent_key_cleaner(*, now: datetime) -> Callable[..., tuple]:
+def intent_key_cleaner(*, now: datetime) -> Callable[[Mapping], tuple]:
     """
-    Return a function that checks one intent's values and returns its de-duplication key.
+    Return a function that checks one row's values and returns its de-duplication key.
 
-    The same rules and errors as ``clean_intent_values`` (it raises ``InvalidIntentError``),
-    for the many rows of a batch: the clock and the skew setting are read once, and the
-    common case (strings that are all valid) takes a short path. The key is
-    ``IntentValues.key``: ``(lms_user_id, program_uuid, effective_timestamp, reason, certainty)``.
+    A row is a mapping with the keys ``lms_user_id``, ``program_uuid``, ``reason``,
+    ``certainty`` and ``effective_timestamp``. The rules and errors are those of
+    ``clean_intent_values`` (it raises ``InvalidIntentError``), for the many rows of a
+    batch: the clock and the skew setting are read once, and rows of plain strings that
+    are all valid take a short path. The key is ``IntentValues.key``:
+    ``(lms_user_id, program_uuid, effective_timestamp, reason, certainty)``.
     """
     latest = now + max_clock_skew()
+    reasons, certainties, parse_uuid = _REASONS, _CERTAINTIES, _parse_uuid
 
-    def clean(*, lms_user_id, program_uuid, reason, certainty, effective_timestamp) -> tuple:
-        key = _quick_key(lms_user_id, program_uuid, reason, certainty, effective_timestamp, latest)
-        if key is None:
-            # Something is off, or not a plain string: the full check finds and names it.
-            key = _checked_key(
-                lms_user_id=lms_user_id,
-                program_uuid=program_uuid,
-                reason=reason,
-                certainty=certainty,
-                effective_timestamp=effective_timestamp,
-                latest=latest,
-            )
-        return key
+    def clean(row: Mapping) -> tuple:
+        user, program, reason, certainty, timestamp = (
+            row.get("lms_user_id"),
+            row.get("program_uuid"),
+            row.get("reason"),
+            row.get("certainty"),
+            row.get("effective_timestamp"),
+        )
+        # The short path accepts a subset of what the full check accepts, and gives the
+        # same key (test_validation compares the two); anything else takes the full check,
+        # which finds and names every fault.
+        if (
+            type(reason) is str
+            and reason in reasons
+            and type(certainty) is str
+            and certainty in certainties
+            and type(user) is str
+            and type(program) is str
+            and type(timestamp) is str
+        ):
+            try:
+                user_id, program_id, instant = int(user), parse_uuid(program), parse_timestamp(timestamp)
+            except ValueError:
+                pass
+            else:
+                if 0 < user_id <= MAX_LMS_USER_ID and instant <= latest:
+                    return (user_id, program_id, instant, reason, certainty)
+        return _checked_key(
+            lms_user_id=user,
+            program_uuid=program,
+            reason=reason,
+            certainty=certainty,
+            effective_timestamp=timestamp,
+            latest=latest,
+        )
 
     return clean
-
-
-def _quick_key(lms_user_id, program_uuid, reason, certainty, effective_timestamp, latest) -> tuple | None:
-    """
-    The key of values that are plain strings and all valid; None for anything else.
-
-    Accepts a subset of what ``_checked_key`` accepts, giving the same key, so that a
-    None only costs the full check (test_validation compares the two).
-    """
-    if type(reason) is not str or reason not in _REASONS or type(certainty) is not str or certainty not in _CERTAINTIES:
-        return None
-    if type(lms_user_id) is not str or type(program_uuid) is not str or type(effective_timestamp) is not str:
-        return None
-    try:
-        user = int(lms_user_id)
-        program = _parse_uuid(program_uuid)
-        timestamp = parse_timestamp(effective_timestamp)
-    except ValueError:
-        return None
-    if not 1 <= user <= MAX_LMS_USER_ID or timestamp > latest:
-        return None
-    return (user, program, timestamp, reason, certainty)
 
 
 def _checked_key(*, lms_user_id, program_uuid, reason, certainty, effective_timestamp, latest: datetime) -> tuple:

@@ -9,6 +9,7 @@ docs/bulk_load.rst is the operator's guide.
 """
 
 import csv
+import gc
 import signal
 import time
 from collections.abc import Iterable, Iterator
@@ -98,9 +99,21 @@ class Command(BaseCommand):
     def _load(
         self, *, rows: Iterable[dict], report: LoadReport, progress: Progress, stop: "_SignalStop", options
     ) -> None:
+        # A load allocates a few short-lived objects per row, which sets off the cyclic
+        # garbage collector often; frozen, the objects of start-up (Django, the app
+        # registry) are not traversed each time. About a tenth of the per-row cost.
+        gc.freeze()
+        try:
+            self._load_batches(rows, report=report, progress=progress, stop=stop, options=options)
+        finally:
+            gc.unfreeze()
+
+    def _load_batches(self, rows, *, report: LoadReport, progress: Progress, stop: "_SignalStop", options) -> None:
         pause = _Pause(seconds=options["sleep"], stop=stop)
         batches = services.iter_record_intents(
-            pause.between_batches(rows), batch_size=options["batch_size"], dry_run=options["dry_run"]
+            pause.between_batches(rows),
+            batch_size=options["batch_size"],
+            dry_run=options["dry_run"],
         )
         for result in batches:
             report.add_batch(result)
