@@ -12,6 +12,7 @@ from pie.apps.intents import services
 from pie.apps.intents.constants import IntentCertainty, IntentReason
 from pie.apps.intents.exceptions import InvalidIntentError
 from pie.apps.intents.models import ProgramIntent
+from pie.apps.intents.validation import parse_timestamp
 
 PROGRAM = uuid.UUID("6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e")
 WHEN = datetime(2022, 7, 1, tzinfo=UTC)
@@ -233,3 +234,44 @@ class TestRecordIntents:
 def test_insert_statement_skips_duplicates_on_this_backend():
     """The batch insert relies on the backend's 'ignore conflicts' form being available."""
     assert connection.features.supports_ignore_conflicts
+
+
+@pytest.mark.django_db
+class TestDryRun:
+    def test_counts_what_a_load_would_do_and_writes_nothing(self, django_assert_num_queries):
+        services.record_intent(**intent_fields())
+        rows = [row(), row(lms_user_id="43"), row(lms_user_id="43"), row(reason="NOPE"), row(lms_user_id="44")]
+        with django_assert_num_queries(1) as context:
+            result = services.record_intents(rows, dry_run=True)
+        assert context.captured_queries[0]["sql"].lstrip().upper().startswith("SELECT")
+        assert (result.created, result.duplicates, len(result.rejected)) == (2, 2, 1)
+        assert ProgramIntent.objects.count() == 1
+
+    def test_agrees_with_the_load_that_follows(self):
+        services.record_intents([row(lms_user_id=str(n)) for n in range(1, 5)])
+        rows = [row(lms_user_id=str(n), certainty=c) for n in range(1, 9) for c in ("CERTAIN_YES", "MAYBE")]
+        dry = services.record_intents(rows, dry_run=True, batch_size=100)
+        real = services.record_intents(rows, batch_size=100)
+        assert (dry.created, dry.duplicates) == (real.created, real.duplicates) == (12, 4)
+
+    def test_a_repeat_from_an_earlier_batch_is_counted_as_new(self):
+        # Documented: a dry run does not remember the batches it did not write.
+        result = services.record_intents([row(), row()], dry_run=True, batch_size=1)
+        assert (result.created, result.duplicates) == (2, 0)
+
+    def test_reads_learners_in_chunks(self, django_assert_num_queries, monkeypatch):
+        monkeypatch.setattr(services, "_DRY_RUN_LOOKUP_CHUNK", 3)
+        rows = [row(lms_user_id=str(n)) for n in range(1, 8)]
+        with django_assert_num_queries(3):
+            result = services.record_intents(rows, dry_run=True)
+        assert result.created == 7
+
+
+@pytest.mark.django_db
+def test_timestamps_are_stored_as_django_would_store_them():
+    """The batch path's timestamp adaptation (a shortcut where the backend allows) matches Django's."""
+    stamps = ["2022-07-01T00:00:00Z", "2022-07-01T00:00:00.123456Z", "2022-12-31T23:59:59+01:00"]
+    services.record_intents([row(lms_user_id=str(n), effective_timestamp=s) for n, s in enumerate(stamps, 1)])
+    for n, stamp in enumerate(stamps, 1):
+        # A query with the ORM's own adaptation of the same instant finds the row.
+        assert ProgramIntent.objects.filter(lms_user_id=n, effective_timestamp=parse_timestamp(stamp)).exists()

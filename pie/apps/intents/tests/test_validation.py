@@ -4,9 +4,12 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import event, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from pie.apps.intents.exceptions import InvalidIntentError
-from pie.apps.intents.validation import clean_intent_values, parse_timestamp
+from pie.apps.intents.validation import clean_intent_values, intent_key_cleaner, parse_timestamp
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 GOOD = {
@@ -133,3 +136,99 @@ def test_timestamp_forms(text, expected):
 def test_unparseable_timestamps(text):
     with pytest.raises(ValueError, match=r"Invalid isoformat|out of range|must be in"):
         parse_timestamp(text)
+
+
+# The batch path (intent_key_cleaner) has a short path for rows of valid strings; it must
+# agree with clean_intent_values on every input: the same key, or the same errors.
+_TEXTS = st.sampled_from(
+    [
+        "",
+        " ",
+        "7",
+        " 12 ",
+        "0",
+        "-3",
+        "1_000",
+        "2147483647",
+        "2147483648",
+        "1.5",
+        "abc",
+        "6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e",
+        " 6E1E5A3C1E384F0C9A443B9F1F0C6A2E ",
+        "{6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e}",
+        "6e1e5a3c-1e38-4f0c-9a44",
+        "LEARNER_STATED",
+        "learner_stated",
+        "CERTAIN_NO",
+        "MAYBE ",
+        "2024-05-01 10:00:00 Z",
+        "2024-05-01 10:00:00  Z",
+        "2024-05-01 Z",
+        "2024-05-01T10:00:00Z",
+        "2024-05-01T10:00:00 z",
+        "2024-05-01T12:00:00+02:00",
+        "2024-05-01 12:00:00 +0200",
+        "2024-05-01 10:00:00",
+        "2024-05-01T10:00:00.5Z",
+        "2024-06-01 12:04:00 Z",
+        "2024-06-01 13:00:00 Z",
+        "2024-W18-3 10:00:00 Z",
+        "2024-05-01 10:00:00+01:00 Z",
+    ]
+)
+_VALUES = st.one_of(
+    _TEXTS, st.text(max_size=12), st.none(), st.integers(-5, 2**31 + 5), st.just(uuid.UUID(GOOD["program_uuid"]))
+)
+
+
+@hypothesis_settings(max_examples=500, deadline=None)
+@given(
+    # Mostly valid values, so that whole rows take the short path often.
+    lms_user_id=st.one_of(st.sampled_from(["7", " 12 ", "2147483647"]), _VALUES),
+    program_uuid=st.one_of(st.sampled_from([GOOD["program_uuid"], " 6E1E5A3C1E384F0C9A443B9F1F0C6A2E "]), _VALUES),
+    reason=st.one_of(st.sampled_from(["BUNDLE_PURCHASE", "LEARNER_STATED"]), _TEXTS),
+    certainty=st.one_of(st.sampled_from(["CERTAIN_YES", "MAYBE"]), _TEXTS),
+    effective_timestamp=st.one_of(_TEXTS, st.just(datetime(2024, 5, 1, 10, tzinfo=UTC))),
+)
+def test_the_batch_cleaner_agrees_with_clean_intent_values(**values):
+    try:
+        expected = clean_intent_values(**values, now=NOW).key
+    except InvalidIntentError as error:
+        expected = error.errors
+    try:
+        actual = intent_key_cleaner(now=NOW)(values)
+    except InvalidIntentError as error:
+        actual = error.errors
+    assert actual == expected
+    event("accepted" if isinstance(actual, tuple) else "rejected")
+    if isinstance(actual, tuple):
+        assert actual[2].tzinfo is UTC
+        assert type(actual[3]) is str
+        assert type(actual[4]) is str
+
+
+def test_the_batch_cleaner_reads_only_the_row_keys_it_knows():
+    row = {**GOOD, "line": 12, "fields": ["whatever"]}
+    assert intent_key_cleaner(now=NOW)(row) == clean().key
+
+
+@pytest.mark.parametrize("lms_user_id", ["7", " 12 ", "2147483647", "٣"])
+@pytest.mark.parametrize(
+    "program_uuid", [GOOD["program_uuid"], " 6E1E5A3C1E384F0C9A443B9F1F0C6A2E ", "urn:uuid:" + GOOD["program_uuid"]]
+)
+@pytest.mark.parametrize(
+    "effective_timestamp",
+    [
+        "2024-05-01 10:00:00 Z",
+        "2024-05-01 10:00:00\tZ",
+        "2024-05-01T10:00:00Z",
+        "2024-05-01T10:00:00.000001Z",
+        "2024-05-01T12:00:00+02:00",
+        "2024-05-01 10:00:00",
+        "2024-06-01 12:05:00 Z",
+    ],
+)
+def test_the_batch_cleaner_short_path_gives_the_same_key(lms_user_id, program_uuid, effective_timestamp):
+    values = {**GOOD, "lms_user_id": lms_user_id, "program_uuid": program_uuid}
+    values["effective_timestamp"] = effective_timestamp
+    assert intent_key_cleaner(now=NOW)(values) == clean_intent_values(**values, now=NOW).key
