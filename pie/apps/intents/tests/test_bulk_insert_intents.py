@@ -446,3 +446,22 @@ class TestInterruption:
         assert outcome.returncode == command_module.EXIT_INTERRUPTED
         assert "interrupted twice" in outcome.error
         assert ProgramIntent.objects.count() == 2
+
+
+def test_on_a_terminal_a_progress_bar_shows_the_counts(write, monkeypatch):
+    from pie.apps.intents.csv_progress import Progress
+    from pie.apps.intents.csv_report import LoadTotals
+    from pie.apps.intents.csv_source import open_source
+
+    terminal = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    source = open_source(path=str(write(csv_text(line(user=1), line(user=2)))))
+    source.text.read()
+    progress = Progress(source=source, interval=10, interactive=True)
+    progress.update(LoadTotals(rows_read=2, created=1, duplicates=1, rejected=0))
+    progress.close()
+    source.close()
+    shown = terminal.getvalue()
+    assert "rows=2" in shown
+    assert "created=1" in shown
+    assert "100%" in shown
