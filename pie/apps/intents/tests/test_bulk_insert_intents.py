@@ -465,3 +465,26 @@ def test_on_a_terminal_a_progress_bar_shows_the_counts(write, monkeypatch):
     assert "rows=2" in shown
     assert "created=1" in shown
     assert "100%" in shown
+
+
+def test_a_database_error_keeps_the_batches_written_and_says_so(write, monkeypatch):
+    from django.db import OperationalError
+
+    from pie.apps.intents import services
+
+    execute = services._InsertStatement.execute
+    calls = []
+
+    def fail_on_the_second_batch(self, rows):
+        calls.append(len(rows))
+        if len(calls) == 2:
+            raise OperationalError("(2013, 'Lost connection to server during query')")
+        return execute(self, rows)
+
+    monkeypatch.setattr(services._InsertStatement, "execute", fail_on_the_second_batch)
+    outcome = load(write(csv_text(*[line(user=n) for n in range(1, 8)])), "--batch-size", "3", "--json")
+    assert outcome.returncode == 1
+    assert outcome.error.startswith("database error after 3 rows, the batch in progress was not written")
+    assert "Lost connection" in outcome.error
+    assert outcome.summary["created"] == 3
+    assert [row[0] for row in stored()] == [1, 2, 3]

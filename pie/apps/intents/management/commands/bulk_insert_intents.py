@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from pie.apps.intents import services
 from pie.apps.intents.csv_progress import Progress
@@ -86,6 +87,13 @@ class Command(BaseCommand):
             except _READ_ERRORS as error:
                 self._print_summary(report=report, interrupted=True, as_json=options["json"])
                 raise CommandError(f"{path}: unreadable after line {reader.line_num}: {error}") from None
+            except DatabaseError as error:
+                # Each batch is one transaction: the one in progress was rolled back.
+                self._print_summary(report=report, interrupted=True, as_json=options["json"])
+                raise CommandError(
+                    f"database error after {report.totals.rows_read} rows, the batch in progress was not "
+                    f"written: {error}; run the same command again once the database is back"
+                ) from None
             except KeyboardInterrupt:
                 # A second Ctrl-C: the batch being written was rolled back with its transaction.
                 self._print_summary(report=report, interrupted=True, as_json=options["json"])
