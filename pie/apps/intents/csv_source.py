@@ -60,11 +60,13 @@ class OpenedSource:
             return 0
 
     def close(self) -> None:
-        # Closing the wrapper closes the gzip layer; the raw file is closed separately so
-        # that standard input is never closed.
-        if self.raw is not sys.stdin.buffer:
-            self.text.close()
-            self.raw.close()
+        if self.name == STDIN:
+            # Let go of standard input without closing it (closing the wrapper would).
+            self.text.detach()
+            return
+        # Closing the wrapper closes the gzip layer, which leaves the file it was given open.
+        self.text.close()
+        self.raw.close()
 
 
 def open_source(*, path: str) -> OpenedSource:

@@ -152,6 +152,7 @@ class TestSources:
         assert outcome.returncode == 0, outcome.error
         assert outcome.summary["created"] == 3
         assert ProgramIntent.objects.count() == 3
+        assert not stdin.closed
 
     def test_the_older_option_spelling(self, write):
         path = write(csv_text(line()))
