@@ -25,4 +25,6 @@ USER pie
 RUN SECRET_KEY=collectstatic-only DATABASE_URL=sqlite:////tmp/unused.sqlite3 \
     python manage.py collectstatic --no-input --verbosity 0
 EXPOSE 18781
-CMD ["gunicorn", "pie.wsgi:application", "--bind", "0.0.0.0:18781", "--workers", "2", "--access-logfile", "-"]
+# The system checks run first, so a missing JWT key set or secret stops the container with
+# a clear message instead of serving requests that would all be refused.
+CMD ["sh", "-c", "python manage.py check --deploy --fail-level ERROR && exec gunicorn pie.wsgi:application --bind 0.0.0.0:18781 --workers 2 --access-logfile -"]

@@ -57,9 +57,9 @@ mysql-build-deps: ## install (as root) or name the system packages mysqlclient n
 upgrade: export CUSTOM_COMPILE_COMMAND=make upgrade
 upgrade: $(VPY) ## recompile requirements/*.txt from requirements/*.in with pip-tools
 	$(PIP) -r requirements/pip-tools.txt
-	for f in pip-tools base mysql test production dev; do \
-		$(VENV)/bin/pip-compile --quiet --allow-unsafe --strip-extras --no-emit-index-url \
-			--no-emit-find-links --upgrade -o requirements/$$f.txt requirements/$$f.in || exit 1; \
+	cd requirements && for f in pip-tools base mysql test production dev; do \
+		../$(VENV)/bin/pip-compile --quiet --allow-unsafe --strip-extras --no-emit-index-url \
+			--no-emit-find-links --upgrade -o $$f.txt $$f.in || exit 1; \
 	done
 
 ROWS ?= 1000000
