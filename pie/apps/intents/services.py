@@ -7,18 +7,17 @@ database's unique constraint is what decides a duplicate, also when two writers 
 """
 
 import logging
-import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import islice
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
-from django.db.models.constants import OnConflict
 from django.utils import timezone
 
+from pie.apps.intents.batch_insert import BatchInsert
 from pie.apps.intents.exceptions import InvalidIntentError
-from pie.apps.intents.models import DEDUPLICATION_FIELDS, ProgramIntent
+from pie.apps.intents.models import ProgramIntent
 from pie.apps.intents.validation import clean_intent_values, intent_key_cleaner
 
 log = logging.getLogger(__name__)
@@ -27,8 +26,6 @@ log = logging.getLogger(__name__)
 # SQLite each commit is a sync to disk, so larger batches load faster up to ~10,000;
 # MariaDB is flat from 2,000; memory grows with the batch (about 1 MB per 1,000 rows).
 DEFAULT_BATCH_SIZE = 10_000
-
-_INSERT_FIELDS = ("lms_user_id", "program_uuid", "reason", "certainty", "effective_timestamp", "created")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +124,17 @@ def iter_record_intents(
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    statement = _InsertStatement(connections[DEFAULT_DB_ALIAS])
+    statement = BatchInsert(connections[DEFAULT_DB_ALIAS])
+    read_first = False
     for batch in _batches(rows, batch_size):
-        yield _write_batch(
-            _prepare_batch(batch, statement=statement, dry_run=dry_run), statement=statement, dry_run=dry_run
-        )
+        prepared = _prepare_batch(batch, statement=statement)
+        result = _write_batch(prepared, statement=statement, dry_run=dry_run, read_first=read_first)
+        # Re-running a load, or loading a refreshed report, sends mostly intents already
+        # recorded. Where the database refuses such a row at a higher cost than it reads
+        # it, once most of a batch was already recorded, the next batch first reads which
+        # of its rows are, and sends only the others. A first load never pays for the read.
+        read_first = statement.refusals_cost_more and (len(prepared.rows) - result.created) * 2 > len(prepared.rows)
+        yield result
 
 
 def record_intents(
@@ -158,20 +161,19 @@ class _PreparedBatch:
     """A batch checked and de-duplicated, ready to write: no query has been made for it."""
 
     size: int
-    now: datetime
     rejected: list[RejectedRow]
-    # De-duplication key -> the row as the insert sends it (None in a dry run). A dict
-    # keeps the first occurrence in the stream's order, so ids follow the order of the
-    # rows (ties in the read rules fall back on id).
-    rows: dict[tuple, tuple | None]
+    # De-duplication key -> the row as the insert sends it. A dict keeps the first
+    # occurrence in the stream's order, so ids follow the order of the rows (ties in the
+    # read rules fall back on id).
+    rows: dict[tuple, tuple]
 
 
-def _prepare_batch(batch: list[Mapping], *, statement: "_InsertStatement", dry_run: bool) -> _PreparedBatch:
+def _prepare_batch(batch: list[Mapping], *, statement: BatchInsert) -> _PreparedBatch:
     now = timezone.now()
     clean = intent_key_cleaner(now=now)
-    to_db = None if dry_run else statement.row_maker(created=now)
+    to_db = statement.row_maker(created=now)
     rejected = []
-    unique: dict[tuple, tuple | None] = {}
+    unique: dict[tuple, tuple] = {}
     for row in batch:
         try:
             key = clean(row)
@@ -179,110 +181,20 @@ def _prepare_batch(batch: list[Mapping], *, statement: "_InsertStatement", dry_r
             rejected.append(RejectedRow(row=row, errors=error.errors))
             continue
         if key not in unique:
-            unique[key] = to_db(key) if to_db else None
-    return _PreparedBatch(size=len(batch), now=now, rejected=rejected, rows=unique)
+            unique[key] = to_db(key)
+    return _PreparedBatch(size=len(batch), rejected=rejected, rows=unique)
 
 
-def _write_batch(batch: _PreparedBatch, *, statement: "_InsertStatement", dry_run: bool) -> RecordIntentsResult:
+def _write_batch(
+    batch: _PreparedBatch, *, statement: BatchInsert, dry_run: bool, read_first: bool
+) -> RecordIntentsResult:
     result = RecordIntentsResult(rejected=batch.rejected)
     if batch.rows and dry_run:
-        result.created = _count_unrecorded(batch.rows)
+        result.created = len(statement.unrecorded(batch.rows))
     elif batch.rows:
         with transaction.atomic(using=statement.db.alias):
-            result.created = statement.execute(list(batch.rows.values()))
+            # The insert still skips what the read did not see (a concurrent writer).
+            new = statement.unrecorded(batch.rows) if read_first else list(batch.rows.values())
+            result.created = statement.execute(new) if new else 0
     result.duplicates = batch.size - len(batch.rejected) - result.created
     return result
-
-
-# Learners per SELECT of a dry run: keeps the IN list well under SQLite's parameter limit.
-_DRY_RUN_LOOKUP_CHUNK = 500
-
-
-def _count_unrecorded(unique: Iterable[tuple]) -> int:
-    """How many of these intents the database does not hold yet: what an insert would create."""
-    learners = sorted({key[0] for key in unique})
-    recorded = set()
-    for start in range(0, len(learners), _DRY_RUN_LOOKUP_CHUNK):
-        chunk = learners[start : start + _DRY_RUN_LOOKUP_CHUNK]
-        recorded.update(
-            ProgramIntent.objects.filter(lms_user_id__in=chunk).values_list(*DEDUPLICATION_FIELDS).iterator()
-        )
-    return sum(1 for key in unique if key not in recorded)
-
-
-class _InsertStatement:
-    """
-    The batch insert: one statement that skips the rows the unique constraint refuses.
-
-    Django's own vendor-specific "ignore conflicts" SQL (the one
-    ``bulk_create(ignore_conflicts=True)`` emits), run through ``executemany``, whose row
-    count tells how many rows were new.
-    """
-
-    def __init__(self, db):
-        self.db = db
-        fields = [ProgramIntent._meta.get_field(name) for name in _INSERT_FIELDS]
-        ops = db.ops
-        self.sql = "{insert} {table} ({columns}) VALUES ({placeholders}) {suffix}".format(
-            insert=ops.insert_statement(on_conflict=OnConflict.IGNORE),
-            table=ops.quote_name(ProgramIntent._meta.db_table),
-            columns=", ".join(ops.quote_name(f.column) for f in fields),
-            placeholders=", ".join(["%s"] * len(fields)),
-            suffix=ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None),
-        ).rstrip()
-        _, self._uuid_field, _, _, self._timestamp_field, _ = fields
-        # Checked values are UUIDs and aware UTC datetimes, so the backend's adaptation is
-        # all that is left of get_db_prep_save.
-        self._adapt_timestamp = _utc_text if _adapts_as_utc_text(db) else ops.adapt_datetimefield_value
-        # A load names few programs over many rows: each is adapted once.
-        self._programs: dict[uuid.UUID, object] = {}
-
-    def _adapt_program(self, program: uuid.UUID):
-        value = self._uuid_field.get_db_prep_save(program, self.db)
-        if self.db.vendor == "mysql" and isinstance(value, uuid.UUID):
-            # A native UUID column (MariaDB 10.7+): mysqlclient quotes str(value), through
-            # a slower path than for a str. Handing it the same text gives the same SQL.
-            return str(value)
-        return value
-
-    def row_maker(self, *, created: datetime) -> Callable[[tuple], tuple]:
-        """A function turning a de-duplication key into the row the insert sends."""
-        created_db = self._timestamp_field.get_db_prep_save(created, self.db)
-        programs, adapt_program, adapt_timestamp = self._programs, self._adapt_program, self._adapt_timestamp
-        if len(programs) > 100_000:
-            programs.clear()
-
-        def to_db(key: tuple) -> tuple:
-            user, program, timestamp, reason, certainty = key
-            program_db = programs.get(program)
-            if program_db is None:
-                program_db = programs[program] = adapt_program(program)
-            return (user, program_db, reason, certainty, adapt_timestamp(timestamp), created_db)
-
-        return to_db
-
-    def execute(self, rows: list[tuple]) -> int:
-        """Insert ``rows``; return how many were new."""
-        with self.db.cursor() as cursor:
-            cursor.executemany(self.sql, rows)
-            return cursor.rowcount
-
-
-def _utc_text(value: datetime) -> str:
-    # str() of an aware UTC datetime ends in "+00:00": without it, it is the naive UTC text.
-    return str(value)[:-6]
-
-
-def _adapts_as_utc_text(db) -> bool:
-    """
-    Whether the backend stores a checked timestamp (aware, UTC) as its naive UTC text.
-
-    True of SQLite and MySQL/MariaDB with USE_TZ and no per-database TIME_ZONE: their
-    ``adapt_datetimefield_value`` is then ``str(make_naive(value, UTC))``, which costs a
-    few times ``_utc_text`` and matters at millions of rows. Probes confirm it, with and
-    without microseconds; any other backend keeps its own adaptation.
-    """
-    if db.timezone is not UTC:
-        return False
-    probes = (datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC), datetime(2001, 7, 3, 4, 5, 6, 789, tzinfo=UTC))
-    return all(db.ops.adapt_datetimefield_value(probe) == _utc_text(probe) for probe in probes)

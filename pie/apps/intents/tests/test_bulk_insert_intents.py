@@ -471,9 +471,9 @@ def test_on_a_terminal_a_progress_bar_shows_the_counts(write, monkeypatch):
 def test_a_database_error_keeps_the_batches_written_and_says_so(write, monkeypatch):
     from django.db import OperationalError
 
-    from pie.apps.intents import services
+    from pie.apps.intents.batch_insert import BatchInsert
 
-    execute = services._InsertStatement.execute
+    execute = BatchInsert.execute
     calls = []
 
     def fail_on_the_second_batch(self, rows):
@@ -482,7 +482,7 @@ def test_a_database_error_keeps_the_batches_written_and_says_so(write, monkeypat
             raise OperationalError("(2013, 'Lost connection to server during query')")
         return execute(self, rows)
 
-    monkeypatch.setattr(services._InsertStatement, "execute", fail_on_the_second_batch)
+    monkeypatch.setattr(BatchInsert, "execute", fail_on_the_second_batch)
     outcome = load(write(csv_text(*[line(user=n) for n in range(1, 8)])), "--batch-size", "3", "--json")
     assert outcome.returncode == 1
     assert outcome.error.startswith("database error after 3 rows, the batch in progress was not written")

@@ -1,5 +1,6 @@
 """The write path: record_intent and record_intents."""
 
+import re
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -8,7 +9,7 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from pie.apps.intents import services
+from pie.apps.intents import batch_insert, services
 from pie.apps.intents.constants import IntentCertainty, IntentReason
 from pie.apps.intents.exceptions import InvalidIntentError
 from pie.apps.intents.models import ProgramIntent
@@ -231,6 +232,51 @@ class TestRecordIntents:
             services.record_intents([row()], batch_size=0)
 
 
+def statements(context, verb):
+    # An executemany is logged as "<n> times: <sql>".
+    return [q["sql"] for q in context.captured_queries if re.match(rf"(\d+ times: )?{verb}\b", q["sql"].lstrip())]
+
+
+@pytest.mark.django_db
+class TestReRun:
+    """Once a batch was mostly known intents, the next batch reads which rows are recorded first."""
+
+    STAMPS = ["2022-07-01 00:00:00 Z", "2022-07-01T00:00:00.123456Z", "2022-12-31T23:59:59+01:00", "2023-01-01"]
+
+    def rows(self, learners=range(1, 9)):
+        return [row(lms_user_id=str(n), effective_timestamp=stamp) for n in learners for stamp in self.STAMPS]
+
+    @pytest.fixture(autouse=True)
+    def refusals_cost_more(self, monkeypatch):
+        # As on MySQL/MariaDB, so that SQLite runs the same path.
+        monkeypatch.setattr(batch_insert.BatchInsert, "refusals_cost_more", True)
+
+    def test_a_rerun_sends_no_insert_after_its_first_batch(self, django_assert_max_num_queries):
+        services.record_intents(self.rows(), batch_size=8)
+        with django_assert_max_num_queries(100) as context:
+            again = services.record_intents(self.rows(), batch_size=8)
+        assert (again.created, again.duplicates) == (0, 32)
+        # The first batch is sent (nothing told it apart); each of the 3 others is a read,
+        # which recognises every stored row, whatever its timestamp's form, so nothing more is sent.
+        assert len(statements(context, "INSERT")) == 1
+        assert len(statements(context, "SELECT")) == 3
+        assert ProgramIntent.objects.count() == 32
+
+    def test_new_rows_after_known_ones_are_still_created(self):
+        services.record_intents(self.rows(range(1, 5)), batch_size=8)
+        # Batches 1-2 are known learners; batch 3 half known, half new; batch 4 new.
+        result = services.record_intents(self.rows(range(1, 5)) + self.rows(range(5, 7)), batch_size=8)
+        assert (result.created, result.duplicates) == (8, 16)
+        assert ProgramIntent.objects.count() == 24
+        assert services.record_intents(self.rows(range(1, 7)), batch_size=8).created == 0
+
+    def test_a_row_repeated_inside_a_read_first_batch_is_one_duplicate(self):
+        services.record_intents(self.rows(range(1, 3)), batch_size=8)
+        fresh = row(lms_user_id="99")
+        result = services.record_intents([*self.rows(range(1, 3)), fresh, fresh], batch_size=8)
+        assert (result.created, result.duplicates) == (1, 9)
+
+
 def test_insert_statement_skips_duplicates_on_this_backend():
     """The batch insert relies on the backend's 'ignore conflicts' form being available."""
     assert connection.features.supports_ignore_conflicts
@@ -260,7 +306,7 @@ class TestDryRun:
         assert (result.created, result.duplicates) == (2, 0)
 
     def test_reads_learners_in_chunks(self, django_assert_num_queries, monkeypatch):
-        monkeypatch.setattr(services, "_DRY_RUN_LOOKUP_CHUNK", 3)
+        monkeypatch.setattr(batch_insert, "LOOKUP_CHUNK", 3)
         rows = [row(lms_user_id=str(n)) for n in range(1, 8)]
         with django_assert_num_queries(3):
             result = services.record_intents(rows, dry_run=True)
