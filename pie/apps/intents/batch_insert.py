@@ -48,6 +48,9 @@ class BatchInsert:
         self._adapt_timestamp = _utc_text if _adapts_as_utc_text(db) else ops.adapt_datetimefield_value
         # A load names few programs over many rows: each is adapted once.
         self._programs: dict[uuid.UUID, object] = {}
+        # Adapting a UUID may first ask the server its version (is the column native?):
+        # done here, in the connection's thread, since row_maker's rows may be made in another.
+        self._adapt_program(uuid.UUID(int=0))
         self._lookup_sql, self._timestamp_as_read = _lookup(db, table=table)
 
     @property

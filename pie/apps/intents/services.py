@@ -8,6 +8,7 @@ database's unique constraint is what decides a duplicate, also when two writers 
 
 import logging
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -105,6 +106,7 @@ def iter_record_intents(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     dry_run: bool = False,
+    check_ahead: bool = True,
 ) -> Iterator[RecordIntentsResult]:
     """
     Record a stream of intents in batches, yielding what each batch did.
@@ -121,13 +123,17 @@ def iter_record_intents(
     number of rows not yet in the database, found by reading it. A row that repeats one
     of an earlier batch of the same stream is counted as created by a dry run (the
     earlier batch was not written), and as a duplicate by a real run.
+
+    ``check_ahead`` (the default) reads and checks the next batch while the current one
+    is written, so ``rows`` is read one batch ahead of what has been written. Without it,
+    rows are read only as each batch is about to be written (a throttled load pauses
+    between batches in its stream of rows).
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     statement = BatchInsert(connections[DEFAULT_DB_ALIAS])
     read_first = False
-    for batch in _batches(rows, batch_size):
-        prepared = _prepare_batch(batch, statement=statement)
+    for prepared in _checked_batches(_batches(rows, batch_size), statement=statement, ahead=check_ahead):
         result = _write_batch(prepared, statement=statement, dry_run=dry_run, read_first=read_first)
         # Re-running a load, or loading a refreshed report, sends mostly intents already
         # recorded. Where the database refuses such a row at a higher cost than it reads
@@ -154,6 +160,42 @@ def _batches(rows: Iterable[Mapping], size: int) -> Iterator[list[Mapping]]:
     iterator = iter(rows)
     while batch := list(islice(iterator, size)):
         yield batch
+
+
+def _checked_batches(
+    batches: Iterator[list[Mapping]], *, statement: BatchInsert, ahead: bool
+) -> Iterator["_PreparedBatch"]:
+    """
+    Check each batch; with ``ahead``, a worker thread checks the next batch meanwhile.
+
+    Checking is Python work; writing is mostly waiting for the database, which the drivers
+    do without holding the GIL, so the two overlap. Batches are read here, in order, one
+    ahead of the batch being written; the worker makes no query.
+    """
+    if not ahead:
+        for batch in batches:
+            yield _prepare_batch(batch, statement=statement)
+        return
+    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pie-check-batch")
+    try:
+        checking = _check_next(worker, batches, statement)
+        while checking is not None:
+            prepared = checking.result()
+            try:
+                checking = _check_next(worker, batches, statement)
+            except Exception:
+                # The rows broke off (an unreadable file): what was read before still loads.
+                yield prepared
+                raise
+            yield prepared
+    finally:
+        worker.shutdown(cancel_futures=True)
+
+
+def _check_next(worker: ThreadPoolExecutor, batches: Iterator[list[Mapping]], statement: BatchInsert):
+    """Read the next batch and hand it to the worker to check; None when the rows are done."""
+    batch = next(batches, None)
+    return None if batch is None else worker.submit(_prepare_batch, batch, statement=statement)
 
 
 @dataclass(slots=True)

@@ -122,6 +122,8 @@ class Command(BaseCommand):
             pause.between_batches(rows),
             batch_size=options["batch_size"],
             dry_run=options["dry_run"],
+            # The pauses of --sleep are taken as rows are read: each must fall between two writes.
+            check_ahead=not pause.seconds,
         )
         for result in batches:
             report.add_batch(result)
