@@ -66,7 +66,7 @@ def mint_lms_jwt(
     *,
     lms_user_id: int | None,
     username: str,
-    administrator: bool = False,
+    administrator: bool | None = False,
     email: str | None = None,
     expires_in: int = 3600,
     extra_claims: dict | None = None,
@@ -75,8 +75,9 @@ def mint_lms_jwt(
     Return a signed JWT with the LMS's claims, valid for ``expires_in`` seconds.
 
     ``lms_user_id=None`` leaves out the ``user_id`` claim (as in a token some service
-    users carry). ``extra_claims`` are added last, for tests. Raises
-    ``SigningKeyNotConfigured`` where no signing key is configured.
+    users carry), and ``administrator=None`` the ``administrator`` claim. ``extra_claims``
+    are added last, for tests. Raises ``SigningKeyNotConfigured`` where no signing key is
+    configured.
     """
     token = LmsAccessToken(backend=signing_backend(), lifetime=timedelta(seconds=expires_in))
     claims = {
@@ -90,6 +91,8 @@ def mint_lms_jwt(
     }
     if lms_user_id is not None:
         claims["user_id"] = lms_user_id
+    if administrator is None:
+        del claims["administrator"]
     for name, value in {**claims, **(extra_claims or {})}.items():
         token[name] = value
     return str(token)

@@ -104,6 +104,16 @@ def test_staff_read_a_learners_list(staff, intents_of_learner_7):
     assert len(ids(staff.get(LIST_URL, {"lms_user_id": 7}))) == 3
 
 
+@pytest.mark.parametrize("later_claim", [False, None], ids=["administrator false", "no administrator claim"])
+def test_staff_rights_come_from_each_token_not_an_earlier_one(client_with_token, intents_of_learner_7, later_claim):
+    earlier = client_with_token(mint_lms_jwt(lms_user_id=901, username="ops", administrator=True))
+    assert earlier.get(LIST_URL, {"lms_user_id": 7}).status_code == 200
+    later = client_with_token(mint_lms_jwt(lms_user_id=901, username="ops", administrator=later_claim))
+    response = later.get(LIST_URL, {"lms_user_id": 7})
+    assert response.status_code == 403
+    assert response.json()["error_code"] == "forbidden_lms_user_id"
+
+
 def test_a_token_without_user_id_is_403_not_500(client_with_token, intents_of_learner_7):
     client = client_with_token(mint_lms_jwt(lms_user_id=None, username="learner7"))
     response = client.get(LIST_URL)
@@ -169,7 +179,7 @@ def test_queries_do_not_grow_with_the_number_of_programs(learner, programs, djan
         ProgramIntentFactory(lms_user_id=7, program_uuid=program, certainty="MAYBE")
         ProgramIntentFactory(lms_user_id=7, program_uuid=program, certainty="CERTAIN_YES")
     learner.get(LIST_URL)  # creates the local user from the token
-    # The user's lookup, then one query for every program.
+    # The user's lookup, then one query for all the programs together.
     with django_assert_max_num_queries(2):
         assert len(ids(learner.get(LIST_URL))) == programs
 

@@ -22,7 +22,17 @@ def caller_lms_user_id(request) -> int | None:
 
 
 def is_staff_caller(request) -> bool:
-    """Staff (the JWT ``administrator`` claim) and superusers act on behalf of learners."""
+    """
+    Whether the caller may act on behalf of learners: a JWT with ``administrator: true``,
+    or a staff or superuser session.
+
+    For a JWT caller, the claim is read from the token itself: edx-drf-extensions copies
+    ``administrator`` onto the local user only when a token carries it, so the user's
+    ``is_staff`` may be left over from an earlier token.
+    """
+    payload = get_decoded_jwt_from_auth(request)
+    if payload is not None:
+        return payload.get("administrator") is True
     return bool(request.user.is_staff or request.user.is_superuser)
 
 
