@@ -133,7 +133,7 @@ REST_FRAMEWORK = {
     # JSON or form-encoded bodies, as the contract says. Not multipart: Django drops a
     # multipart part sent as an empty file, which would turn a blank value into "omitted".
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "pie.apps.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -196,6 +196,8 @@ def test_staff_naming_an_impossible_learner_is_400(staff, intent_body, lms_user_
         pytest.param("{not json", id="malformed"),
         pytest.param('{"program_uuid": ', id="truncated"),
         pytest.param("\x00\xff", id="binary"),
+        pytest.param("[" * 100_000 + "]" * 100_000, id="nested too deeply"),
+        pytest.param('{"a":' * 100_000 + "1" + "}" * 100_000, id="objects nested too deeply"),
     ],
 )
 def test_malformed_json_is_400_parse_error(learner, raw):
