@@ -161,7 +161,19 @@ def iter_rows(
         for field in ("lms_user_id", "program_uuid", "reason", "certainty", "effective_timestamp")
     )
     line = reader.line_num + 1
-    for fields in reader:
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            # Such as a field over the csv module's size limit: the record is lost, not the
+            # file. The reader goes on at the next line; a reader that did not move is stuck.
+            if reader.line_num < line:
+                raise
+            on_malformed(MalformedRow(line=line, fields=[], message=f"not a readable CSV record: {error}"))
+            line = reader.line_num + 1
+            continue
         if len(fields) == width:
             yield {
                 "lms_user_id": fields[user],

@@ -61,14 +61,22 @@ def parse_timestamp(value: str) -> datetime:
         return parsed.replace(tzinfo=UTC)
     if parsed.tzinfo is UTC:
         return parsed
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        # Such as 0001-01-01T00:00:00+01:00: before year 1 once in UTC.
+        raise ValueError(f"{value!r} is out of range in UTC") from None
 
 
 def _clean_lms_user_id(value) -> int:
     if isinstance(value, bool):
         raise ValueError
     if isinstance(value, str):
-        value = int(value.strip())
+        value = value.strip()
+        # int() also takes "1_000", "+7" and non-ASCII digits: a report's id is plain digits.
+        if not (value.isascii() and value.isdigit()):
+            raise ValueError
+        value = int(value)
     elif not isinstance(value, int):
         raise ValueError
     if not 1 <= value <= MAX_LMS_USER_ID:
@@ -163,6 +171,8 @@ def intent_key_cleaner(*, now: datetime) -> Callable[[Mapping], tuple]:
             and type(certainty) is str
             and certainty in certainties
             and type(user) is str
+            and user.isdigit()
+            and user.isascii()
             and type(program) is str
             and type(timestamp) is str
         ):
