@@ -27,6 +27,11 @@ class ProgramIntentQuerySet(models.QuerySet):
     def bulk_update(self, objs, fields, batch_size=None):
         raise ImmutableIntentError("Program intents are immutable: record a new intent instead of updating one.")
 
+    def bulk_create(self, objs, *args, update_conflicts=False, **kwargs):
+        if update_conflicts:
+            raise ImmutableIntentError("Program intents are immutable: a conflicting row is not updated.")
+        return super().bulk_create(objs, *args, **kwargs)
+
     def update_or_create(self, defaults=None, create_defaults=None, **kwargs):
         raise ImmutableIntentError("Program intents are immutable: use services.record_intent.")
 

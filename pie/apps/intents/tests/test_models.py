@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 
 from pie.apps.intents.constants import IntentCertainty, IntentReason
 from pie.apps.intents.exceptions import ImmutableIntentError
-from pie.apps.intents.models import ProgramIntent
+from pie.apps.intents.models import DEDUPLICATION_FIELDS, ProgramIntent
 from pie.apps.intents.tests.factories import ProgramIntentFactory
 
 pytestmark = pytest.mark.django_db
@@ -77,6 +77,17 @@ def test_queryset_update_is_refused():
     with pytest.raises(ImmutableIntentError):
         ProgramIntent.objects.bulk_update([intent], ["certainty"])
     assert ProgramIntent.objects.get(pk=intent.pk).certainty == IntentCertainty.MAYBE
+
+
+def test_bulk_create_may_skip_conflicts_but_not_update_them():
+    intent = ProgramIntentFactory(certainty=IntentCertainty.MAYBE)
+    again = ProgramIntent(**{field: getattr(intent, field) for field in DEDUPLICATION_FIELDS})
+    with pytest.raises(ImmutableIntentError):
+        ProgramIntent.objects.bulk_create(
+            [again], update_conflicts=True, unique_fields=DEDUPLICATION_FIELDS, update_fields=["created"]
+        )
+    ProgramIntent.objects.bulk_create([again], ignore_conflicts=True)
+    assert list(ProgramIntent.objects.values_list("pk", "created")) == [(intent.pk, intent.created)]
 
 
 def test_delete_is_refused_for_one_intent_and_for_a_queryset():
