@@ -1,10 +1,14 @@
 """A read-only admin for program intents: they are recorded by the service layer only."""
 
+import re
 import uuid
 
 from django.contrib import admin
 
 from pie.apps.intents.models import ProgramIntent
+
+# ASCII digits only: str.isdigit() also accepts characters such as "²" that int() refuses.
+_LMS_USER_ID = re.compile(r"[0-9]{1,10}")
 
 
 @admin.register(ProgramIntent)
@@ -13,7 +17,7 @@ class ProgramIntentAdmin(admin.ModelAdmin):
     list_filter = ("reason", "certainty")
     search_fields = ("lms_user_id", "program_uuid")
     search_help_text = "An LMS user id, or a program UUID."
-    ordering = ("-created", "-id")
+    ordering = ("-id",)  # the primary key: newest first without sorting the table
     show_full_result_count = False  # counting a table of millions of rows on every page is slow
     list_per_page = 50
 
@@ -22,7 +26,7 @@ class ProgramIntentAdmin(admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        if term.isdigit():
+        if _LMS_USER_ID.fullmatch(term):
             return queryset.filter(lms_user_id=int(term)), False
         try:
             return queryset.filter(program_uuid=uuid.UUID(term)), False

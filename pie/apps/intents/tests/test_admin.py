@@ -58,6 +58,20 @@ def test_search_by_lms_user_id_and_by_program_uuid(admin_client_):
     assert ids_listed(admin_client_.get(reverse(CHANGELIST), {"q": "no such thing"})) == set()
 
 
+@pytest.mark.parametrize("term", ["²", "7²", "99999999999999999999", "-77", "+77", "7_7"])
+def test_search_terms_that_are_not_an_lms_user_id_find_nothing(admin_client_, term):
+    ProgramIntentFactory(lms_user_id=77)
+    response = admin_client_.get(reverse(CHANGELIST), {"q": term})
+    assert response.status_code == 200
+    assert ids_listed(response) == set()
+
+
+def test_lists_the_newest_first(admin_client_):
+    older, newer = ProgramIntentFactory(), ProgramIntentFactory()
+    response = admin_client_.get(reverse(CHANGELIST))
+    assert [intent.pk for intent in response.context["cl"].result_list] == [newer.pk, older.pk]
+
+
 def test_filters_by_reason_and_certainty(admin_client_):
     maybe = ProgramIntentFactory(certainty=IntentCertainty.MAYBE, reason=IntentReason.ENROLLED_ALL_COURSES)
     ProgramIntentFactory(certainty=IntentCertainty.CERTAIN_YES, reason=IntentReason.BUNDLE_PURCHASE)
