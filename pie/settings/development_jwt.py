@@ -5,7 +5,7 @@ Like the Open edX devstack, PIE publishes a development RSA key pair
 (``development_jwk.json``, beside this module) so that ``manage.py mint_jwt`` can sign
 tokens locally and the tests can exercise real RS256/RS512 signatures. The private half
 is in the repository, so anyone can sign tokens with it: ``production.py`` never imports
-this module, and the ``pie.E004`` system check refuses a public JWK set that contains
+this module, and the ``pie.E003`` system check refuses a public JWK set that contains
 this key unless ``PIE_JWT_ALLOW_DEVELOPMENT_KEYS`` is on (local and test settings only).
 """
 

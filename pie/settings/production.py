@@ -15,6 +15,8 @@ system checks fail (``manage.py check --deploy``, ``migrate``), and every token 
 (``pie.apps.core.jwt_decode``), so a missing key set never means "accept any signature".
 """
 
+import json
+
 import yaml
 from django.core.exceptions import ImproperlyConfigured
 
@@ -41,6 +43,9 @@ if CONFIG_FILE:
         DATABASES = {"default": database_from_url(config_from_yaml.pop("DATABASE_URL"))}
     # Merged rather than replaced, so the file names only what differs (issuers, keys).
     JWT_AUTH = {**JWT_AUTH, **(config_from_yaml.pop("JWT_AUTH", None) or {})}
+    if isinstance(JWT_AUTH.get("JWT_PUBLIC_SIGNING_JWK_SET"), dict):
+        # Written as a YAML mapping: edx-drf-extensions reads the set as JSON text.
+        JWT_AUTH["JWT_PUBLIC_SIGNING_JWK_SET"] = json.dumps(JWT_AUTH["JWT_PUBLIC_SIGNING_JWK_SET"])
     vars().update(config_from_yaml)
 
 if not SECRET_KEY:

@@ -7,6 +7,7 @@ database's unique constraint is what decides a duplicate, also when two writers 
 """
 
 import logging
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -58,7 +59,7 @@ class RecordIntentsResult:
 def record_intent(
     *,
     lms_user_id: int,
-    program_uuid,
+    program_uuid: uuid.UUID | str,
     reason: str,
     certainty: str,
     effective_timestamp: datetime | str | None = None,
@@ -106,7 +107,7 @@ def iter_record_intents(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     dry_run: bool = False,
-    check_ahead: bool = True,
+    check_ahead: bool = False,
 ) -> Iterator[RecordIntentsResult]:
     """
     Record a stream of intents in batches, yielding what each batch did.
@@ -124,10 +125,9 @@ def iter_record_intents(
     of an earlier batch of the same stream is counted as created by a dry run (the
     earlier batch was not written), and as a duplicate by a real run.
 
-    ``check_ahead`` (the default) reads and checks the next batch while the current one
-    is written, so ``rows`` is read one batch ahead of what has been written. Without it,
-    rows are read only as each batch is about to be written (a throttled load pauses
-    between batches in its stream of rows).
+    ``check_ahead`` has a worker thread check the next batch while the current one is
+    written, for long loads: ``rows`` is then read one batch ahead of what has been
+    written. Without it, rows are read only as each batch is about to be written.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")

@@ -60,6 +60,19 @@ def test_a_jwt_auth_mapping_in_the_yaml_file_is_merged_into_the_defaults(tmp_pat
     assert values["checks"] == []
 
 
+def test_the_key_set_may_be_a_yaml_mapping(tmp_path):
+    config = tmp_path / "pie.yml"
+    config.write_text(
+        "JWT_AUTH:\n"
+        "  JWT_ISSUERS: [{ISSUER: 'https://lms.example.com/oauth2', AUDIENCE: pie, SECRET_KEY: null}]\n"
+        "  JWT_PUBLIC_SIGNING_JWK_SET:\n"
+        "    keys: [{kty: RSA, kid: lms, e: AQAB, n: " + "sXch" * 86 + "}]\n"
+    )
+    values = load_production(PIE_CFG=str(config))
+    assert json.loads(values["JWT_AUTH"]["JWT_PUBLIC_SIGNING_JWK_SET"]) == json.loads(JWK_SET)
+    assert values["checks"] == []
+
+
 def test_the_development_key_is_refused_in_production():
     from pie.settings.development_jwt import DEVELOPMENT_JWT_PUBLIC_SIGNING_JWK_SET
 

@@ -250,7 +250,16 @@ BAD_ROWS = [
     pytest.param(
         line(when="2999-01-01 00:00:00 Z"), "effective_time '2999-01-01 00:00:00 Z': Must not be", id="future"
     ),
+    pytest.param(line(user="1_000"), "user_id '1_000'", id="user-id-not-plain-digits"),
+    pytest.param(
+        line(when="0001-01-01T00:00:00+01:00"),
+        "effective_time '0001-01-01T00:00:00+01:00': Must be an ISO 8601",
+        id="before-year-1",
+    ),
     pytest.param(f"{PROGRAM},4,BUNDLE_PURCHASE", "expected 5 fields as in the header, found 3", id="too-few-fields"),
+    pytest.param(
+        line(reason="X" * 200_000), "not a readable CSV record: field larger than field limit", id="huge-field"
+    ),
     pytest.param(line() + ",extra", "expected 5 fields as in the header, found 6", id="too-many-fields"),
 ]
 
@@ -325,6 +334,15 @@ class TestErrorsFile:
         outcome = load(write(csv_text(line())), "--errors-file", str(tmp_path / "no" / "such" / "dir.csv"))
         assert outcome.returncode == 1
         assert "cannot write the errors file" in outcome.error
+        assert ProgramIntent.objects.count() == 0
+
+    def test_the_file_being_loaded_is_refused_as_the_errors_file(self, write):
+        source = write(csv_text(line()))
+        before = source.read_bytes()
+        outcome = load(source, "--errors-file", str(source))
+        assert outcome.returncode == 1
+        assert "is the file being loaded" in outcome.error
+        assert source.read_bytes() == before
         assert ProgramIntent.objects.count() == 0
 
 

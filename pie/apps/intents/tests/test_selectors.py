@@ -68,6 +68,19 @@ def test_rule_table(intents, expected):
 
 
 @pytest.mark.django_db
+def test_tie_on_timestamp_goes_to_the_later_created_even_with_the_smaller_id(monkeypatch):
+    program = uuid.uuid4()
+    recorded_at = iter([at(500), at(400)])  # the first row recorded gets the later `created`
+    monkeypatch.setattr(services.timezone, "now", lambda: next(recorded_at))
+    for reason in (IntentReason.BUNDLE_PURCHASE, IntentReason.LEARNER_STATED):
+        row = {"lms_user_id": LEARNER, "program_uuid": program, "reason": reason, "certainty": YES}
+        services.record_intents([{**row, "effective_timestamp": at(1)}])
+    first, second = ProgramIntent.objects.order_by("id")
+    assert first.created > second.created
+    assert list(latest_and_most_certain(lms_user_id=LEARNER)) == [first]
+
+
+@pytest.mark.django_db
 def test_tie_on_timestamp_and_created_goes_to_the_larger_id():
     program = uuid.uuid4()
     # One batch is recorded with one `created`: only the id is left to decide.

@@ -250,19 +250,20 @@ class Counted:
 class TestCheckAhead:
     def test_the_next_batch_is_read_while_this_one_is_written(self):
         rows = Counted([row(lms_user_id=str(n)) for n in range(1, 8)])
-        read_when_written = [rows.read for _ in services.iter_record_intents(rows, batch_size=3)]
+        read_when_written = [rows.read for _ in services.iter_record_intents(rows, batch_size=3, check_ahead=True)]
         assert read_when_written == [6, 7, 7]
         assert ProgramIntent.objects.count() == 7
 
     def test_without_it_rows_are_read_batch_by_batch(self):
         rows = Counted([row(lms_user_id=str(n)) for n in range(1, 8)])
-        results = services.iter_record_intents(rows, batch_size=3, check_ahead=False)
+        results = services.iter_record_intents(rows, batch_size=3)
         assert [rows.read for _ in results] == [3, 6, 7]
 
     def test_rows_that_break_off_still_load_what_was_read_before(self):
         rows = Counted([row(lms_user_id=str(n)) for n in range(1, 8)], fail_after=5)
         with pytest.raises(OSError, match="disk gone"):
-            services.record_intents(rows, batch_size=2)
+            for _ in services.iter_record_intents(rows, batch_size=2, check_ahead=True):
+                pass
         # Batches 1 and 2 were whole; batch 3 broke off after its first row.
         assert sorted(ProgramIntent.objects.values_list("lms_user_id", flat=True)) == [1, 2, 3, 4]
 

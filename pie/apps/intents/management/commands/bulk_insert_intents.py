@@ -10,6 +10,7 @@ docs/bulk_load.rst is the operator's guide.
 
 import csv
 import gc
+import os
 import signal
 import time
 from collections.abc import Iterable, Iterator
@@ -75,7 +76,7 @@ class Command(BaseCommand):
                 raise CommandError(str(error) if str(error).startswith(path) else f"{path}: {error}") from None
             except _READ_ERRORS as error:
                 raise CommandError(f"{path}: unreadable: {error}") from None
-            errors_file = _open_errors_file(path=options["errors_file"], stack=stack)
+            errors_file = _open_errors_file(path=options["errors_file"], source=path, stack=stack)
             report = LoadReport(file=path, stream=self.stderr, errors_file=errors_file, dry_run=options["dry_run"])
             report.start_errors_file(header=header.names)
             rows = iter_rows(reader=reader, header=header, on_malformed=report.add_malformed)
@@ -122,7 +123,8 @@ class Command(BaseCommand):
             pause.between_batches(rows),
             batch_size=options["batch_size"],
             dry_run=options["dry_run"],
-            # The pauses of --sleep are taken as rows are read: each must fall between two writes.
+            # Check the next batch while writing one (docs/decisions/0004). Not when
+            # throttled: the pauses of --sleep are taken as rows are read, between two writes.
             check_ahead=not pause.seconds,
         )
         for result in batches:
@@ -162,9 +164,11 @@ def _file_argument(*, file: str | None, csv_filepath: str | None) -> str:
     return file or csv_filepath
 
 
-def _open_errors_file(*, path: str | None, stack: ExitStack):
+def _open_errors_file(*, path: str | None, source: str, stack: ExitStack):
     if path is None:
         return None
+    if source != "-" and os.path.exists(path) and os.path.samefile(path, source):
+        raise CommandError(f"the errors file {path} is the file being loaded: name another file")
     try:
         return stack.enter_context(open(path, "w", encoding="utf-8", newline=""))
     except OSError as error:
