@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+# How the CSV text is decoded, and the errors file encoded: bytes that are not UTF-8 round-trip.
+SURROGATE_ESCAPE = "surrogateescape"
+
 # Warehouse column name -> service field name.
 COLUMNS = {
     "program_uuid": "program_uuid",
@@ -73,7 +76,8 @@ def open_source(*, path: str) -> OpenedSource:
     """
     Open ``path`` (``-`` for standard input; ``*.gz``, or gzip data on standard input, as gzip).
 
-    Text is decoded as UTF-8, a leading byte-order mark dropped. Raises ``CsvSourceError``
+    Text is decoded as UTF-8, a leading byte-order mark dropped; bytes that are not UTF-8
+    are kept as lone surrogates (``surrogateescape``). Raises ``CsvSourceError``
     when the file is missing or cannot be opened.
     """
     if path == STDIN:
@@ -94,7 +98,9 @@ def open_source(*, path: str) -> OpenedSource:
         is_gzip = file_path.suffix.lower() == ".gz"
     binary = gzip.GzipFile(fileobj=raw, mode="rb") if is_gzip else raw
     # newline="" lets the csv module see the line endings, as its documentation requires.
-    text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+    # A byte that is not UTF-8 costs its row, not the file: it is read as a lone surrogate,
+    # which no check accepts, and written back as the same byte to the errors file.
+    text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors=SURROGATE_ESCAPE, newline="")
     return OpenedSource(name=path, text=text, raw=raw, size=size)
 
 

@@ -202,19 +202,23 @@ class TestSources:
         assert outcome.returncode == 1
         assert "unreadable" in outcome.error
 
-    def test_bad_utf8_part_way_keeps_the_batches_before_it(self, write):
-        # Far enough into the file that batches are written before the decoder meets it.
-        good = [line(user=n) for n in range(1, 3001)]
-        path = write(csv_text(*good).encode() + b"\xff\xfe broken\n" + line(user=9).encode() + b"\n")
-        outcome = load(path, "--batch-size", "500", "--json")
-        assert outcome.returncode == 1
-        assert "unreadable after line" in outcome.error
-        assert "invalid start byte" in outcome.error
-        # Streaming: the batches read before the bad bytes were committed, whole.
-        created = ProgramIntent.objects.count()
-        assert 0 < created < 3000
-        assert created % 500 == 0
-        assert outcome.summary["created"] == created
+    def test_bytes_that_are_not_utf8_cost_their_rows_only(self, write, tmp_path):
+        rows = [line(user=1).encode(), b"\xff\xfe broken", line(user=2, reason="BUNDLE_\xa0").encode("latin-1")]
+        path = write(b"\n".join([HEADER.encode(), *rows, line(user=3).encode(), b""]))
+        errors = tmp_path / "rejected.csv"
+        outcome = load(path, "--errors-file", str(errors), "--json")
+        assert outcome.returncode == command_module.EXIT_ROWS_REJECTED
+        assert "line 3: expected 5 fields as in the header, found 1" in outcome.stderr
+        assert "line 4: intent_reason 'BUNDLE_\\udca0': Unknown reason" in outcome.stderr
+        assert outcome.summary == {**outcome.summary, "rows_read": 4, "created": 2, "rejected": 2}
+        assert [row[0] for row in stored()] == [1, 3]
+        # The errors file gives the rows back byte for byte, to be fixed and loaded again.
+        with errors.open(newline="", encoding="utf-8", errors="surrogateescape") as file:
+            records = list(csv.reader(file))
+        assert records[1] == ["3", "expected 5 fields as in the header, found 1", "\udcff\udcfe broken"]
+        assert records[2][0] == "4"
+        assert records[2][2:] == rows[2].decode("utf-8", "surrogateescape").split(",")
+        assert b"\xff\xfe broken" in errors.read_bytes()
 
 
 class TestDuplicates:

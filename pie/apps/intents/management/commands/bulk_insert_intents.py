@@ -22,7 +22,14 @@ from django.db import DatabaseError
 from pie.apps.intents import services
 from pie.apps.intents.csv_progress import Progress
 from pie.apps.intents.csv_report import LoadReport
-from pie.apps.intents.csv_source import CsvSourceError, iter_rows, make_reader, open_source, read_header
+from pie.apps.intents.csv_source import (
+    SURROGATE_ESCAPE,
+    CsvSourceError,
+    iter_rows,
+    make_reader,
+    open_source,
+    read_header,
+)
 
 # Exit statuses besides 0 (every row loaded or already there) and 1 (the file could not
 # be loaded at all: Django's status for a CommandError).
@@ -170,7 +177,7 @@ def _open_errors_file(*, path: str | None, source: str, stack: ExitStack):
     if source != "-" and os.path.exists(path) and os.path.samefile(path, source):
         raise CommandError(f"the errors file {path} is the file being loaded: name another file")
     try:
-        return stack.enter_context(open(path, "w", encoding="utf-8", newline=""))
+        return stack.enter_context(open(path, "w", encoding="utf-8", errors=SURROGATE_ESCAPE, newline=""))
     except OSError as error:
         raise CommandError(f"cannot write the errors file {path}: {error.strerror or error}") from None
 
