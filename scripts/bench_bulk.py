@@ -315,6 +315,9 @@ def main() -> None:
     if not args.skip_floor:
         same = "the same" if floor_count == first_count else "DIFFERENT"
         print(f"table rows: floor {floor_count}, command {first_count} ({same})")
+    # Figures are for reading; a load that went wrong fails the run.
+    if (not args.skip_floor and floor_count != first_count) or again["created"] or not first["created"]:
+        sys.exit("the command's loads do not match the floor (see above)")
 
 
 def _default_batch_size() -> int:
