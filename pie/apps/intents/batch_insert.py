@@ -101,21 +101,22 @@ class BatchInsert:
         One read per ``LOOKUP_CHUNK`` learners, served by the unique index (it starts with
         ``lms_user_id``): its cost grows with those learners' intents, not with the table.
         Values are compared in the form the driver returns them, so that nothing read is
-        converted: a re-run reads about as many rows as it sends.
+        converted (a re-run reads millions of rows).
         """
-        learners = sorted({key[0] for key in rows})
+        as_read = self._timestamp_as_read
+        probes = [
+            (user, row[1], as_read(row[4]), reason, certainty) for (user, _, _, reason, certainty), row in rows.items()
+        ]
+        wanted = set(probes)
+        learners = sorted({probe[0] for probe in probes})
         recorded = set()
         with self.db.cursor() as cursor:
             for start in range(0, len(learners), LOOKUP_CHUNK):
                 chunk = learners[start : start + LOOKUP_CHUNK]
                 cursor.execute(self._lookup_sql + "(" + ", ".join(["%s"] * len(chunk)) + ")", chunk)
-                recorded.update(cursor.fetchall())
-        as_read = self._timestamp_as_read
-        return [
-            row
-            for (user, _, _, reason, certainty), row in rows.items()
-            if (user, row[1], as_read(row[4]), reason, certainty) not in recorded
-        ]
+                # Of the learners' intents, only those this batch sends are kept.
+                recorded.update(wanted.intersection(cursor.fetchall()))
+        return [row for probe, row in zip(probes, rows.values(), strict=True) if probe not in recorded]
 
 
 def _lookup(db, *, table: str) -> tuple[str, Callable[[str], str]]:
