@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from pie.apps.intents.management.commands import bulk_insert_intents as command_module
 from pie.apps.intents.models import ProgramIntent
@@ -407,6 +408,14 @@ class TestReporting:
         rows = [line(user=n) for n in range(1, 31)]
         with django_assert_max_num_queries(3 * 3):
             load(write(csv_text(*rows)), "--batch-size", "10")
+        assert ProgramIntent.objects.count() == 30
+
+    def test_keeps_no_query_log_under_debug(self, write, settings):
+        # DEBUG logs every query with its SQL: over millions of rows, hundreds of MB.
+        settings.DEBUG = True
+        connection.queries_log.clear()
+        load(write(csv_text(*[line(user=n) for n in range(1, 31)])), "--batch-size", "5")
+        assert len(connection.queries_log) == 0
         assert ProgramIntent.objects.count() == 30
 
 
