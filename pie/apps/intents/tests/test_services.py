@@ -318,6 +318,34 @@ def test_insert_statement_skips_duplicates_on_this_backend():
     assert connection.features.supports_ignore_conflicts
 
 
+@pytest.mark.mysql
+@pytest.mark.django_db
+class TestMySQLStatements:
+    """On MySQL/MariaDB the batch insert writes its VALUES list itself (batch_insert._mysql_values)."""
+
+    def test_a_batch_is_sent_in_statements_of_bounded_rows(self, monkeypatch, django_assert_max_num_queries):
+        monkeypatch.setattr(batch_insert, "MYSQL_STATEMENT_ROWS", 3)
+        services.record_intent(**intent_fields(lms_user_id=2))
+        rows = [row(lms_user_id=str(n), effective_timestamp=f"2022-07-01T00:00:00.{n:06d}Z") for n in range(1, 8)]
+        rows[1] = row(lms_user_id="2")
+        with django_assert_max_num_queries(10) as context:
+            result = services.record_intents(rows)
+        assert (result.created, result.duplicates) == (6, 1)
+        assert len(statements(context, "INSERT")) == 3
+        stored = ProgramIntent.objects.filter(lms_user_id__in=[1, 3, 7]).order_by("lms_user_id")
+        assert [intent.effective_timestamp.microsecond for intent in stored] == [1, 3, 7]
+
+    def test_a_value_that_could_end_its_quote_is_refused(self):
+        values = batch_insert.BatchInsert(connection)._mysql_values()
+        good = (1, PROGRAM.hex, "BUNDLE_PURCHASE", "CERTAIN_YES", "2022-07-01 00:00:00", "2022-07-02 00:00:00")
+        assert values(good).startswith(f"(1, '{PROGRAM.hex}', 'BUNDLE_PURCHASE'")
+        for position, text in ((1, "x', 'y"), (4, "2022\\"), (5, "'")):
+            with pytest.raises(ValueError, match="not a checked value"):
+                values((*good[:position], text, *good[position + 1 :]))
+        with pytest.raises(ValueError, match="Unknown format code 'd'"):
+            values(("1) --", *good[1:]))
+
+
 @pytest.mark.django_db
 class TestDryRun:
     def test_counts_what_a_load_would_do_and_writes_nothing(self, django_assert_num_queries):
