@@ -174,19 +174,13 @@ def _lookup(db, *, table: str) -> tuple[str, Callable[..., str]]:
     if db.vendor not in ("mysql", "sqlite"):
         raise NotSupportedError(f"PIE's batch load runs on SQLite and MySQL/MariaDB, not {db.vendor}")
     columns = [db.ops.quote_name(name) for name in _KEY_COLUMNS]
-    if db.vendor == "mysql":
-        joined = f"CONCAT_WS('|', {', '.join(columns)})"
+    on_mysql = db.vendor == "mysql"
+    joined = f"CONCAT_WS('|', {', '.join(columns)})" if on_mysql else " || '|' || ".join(columns)
 
-        def key_text(user: int, program: str, timestamp: str, reason: str, certainty: str) -> str:
-            if len(timestamp) == 19:
-                timestamp += ".000000"
-            return f"{user}|{program}|{timestamp}|{reason}|{certainty}"
-
-    else:
-        joined = " || '|' || ".join(columns)
-
-        def key_text(user: int, program: str, timestamp: str, reason: str, certainty: str) -> str:
-            return f"{user}|{program}|{timestamp}|{reason}|{certainty}"
+    def key_text(user: int, program: str, timestamp: str, reason: str, certainty: str) -> str:
+        if on_mysql and len(timestamp) == 19:
+            timestamp += ".000000"
+        return f"{user}|{program}|{timestamp}|{reason}|{certainty}"
 
     return f"SELECT {joined} FROM {table} WHERE {db.ops.quote_name('lms_user_id')} IN ", key_text
 
