@@ -10,6 +10,8 @@ from pathlib import Path
 
 import environ
 
+from pie.apps.core.lms import LMS_JWT_VERSION
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 env = environ.Env()
@@ -152,7 +154,7 @@ JWT_AUTH = {
     "JWT_DECODE_HANDLER": "pie.apps.core.jwt_decode.jwt_decode_handler",
     "JWT_VERIFY_EXPIRATION": True,
     "JWT_LEEWAY": 1,
-    "JWT_SUPPORTED_VERSION": "1.2.0",
+    "JWT_SUPPORTED_VERSION": LMS_JWT_VERSION,
     "JWT_AUTH_COOKIE": "edx-jwt-cookie",
     "JWT_AUTH_COOKIE_HEADER_PAYLOAD": "edx-jwt-cookie-header-payload",
     "JWT_AUTH_COOKIE_SIGNATURE": "edx-jwt-cookie-signature",
@@ -176,7 +178,7 @@ EDX_DRF_EXTENSIONS = {
 }
 
 # Only local and test settings may trust the development key pair published in this
-# repository (pie/settings/development_jwk.json) or the devstack HS256 secret.
+# repository (pie/apps/core/development_jwk.json) or the devstack HS256 secret.
 PIE_JWT_ALLOW_DEVELOPMENT_KEYS = False
 
 SPECTACULAR_SETTINGS = {

@@ -5,13 +5,13 @@ DEBUG on, a SQLite file in the repository root (``pie.sqlite3``, git-ignored) un
 ``DATABASE_URL`` says otherwise.
 """
 
-from pie.settings.base import *  # noqa: F403
-from pie.settings.base import JWT_AUTH, env
-from pie.settings.development_jwt import (
+from pie.apps.core.development_jwt import (
     DEVELOPMENT_JWT_PRIVATE_SIGNING_JWK,
     DEVELOPMENT_JWT_PUBLIC_SIGNING_JWK_SET,
     DEVSTACK_JWT_ISSUER,
 )
+from pie.settings.base import *  # noqa: F403
+from pie.settings.base import JWT_AUTH, env
 
 DEBUG = True
 SECRET_KEY = env.str("SECRET_KEY", default="local-development-only-not-a-secret")
@@ -19,7 +19,7 @@ ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 
 # A developer has no LMS: accept the edX devstack's tokens (HS256, secret "lms-secret")
 # and tokens signed with PIE's published development key, which ``manage.py mint_jwt``
-# uses. Never in production: see pie/settings/development_jwt.py.
+# uses. Never in production: see pie/apps/core/development_jwt.py.
 JWT_AUTH = {
     **JWT_AUTH,
     "JWT_ISSUERS": [DEVSTACK_JWT_ISSUER],

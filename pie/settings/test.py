@@ -5,13 +5,13 @@ SQLite by default (Django's test runner keeps it in memory); ``DATABASE_URL`` po
 same suite at MySQL/MariaDB (``make test-mysql``).
 """
 
-from pie.settings.base import *  # noqa: F403
-from pie.settings.base import JWT_AUTH, database_from_url, env
-from pie.settings.development_jwt import (
+from pie.apps.core.development_jwt import (
     DEVELOPMENT_JWT_PRIVATE_SIGNING_JWK,
     DEVELOPMENT_JWT_PUBLIC_SIGNING_JWK_SET,
     DEVSTACK_JWT_ISSUER,
 )
+from pie.settings.base import *  # noqa: F403
+from pie.settings.base import JWT_AUTH, database_from_url, env
 
 SECRET_KEY = "test-only-not-a-secret"
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]

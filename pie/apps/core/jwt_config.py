@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from jwt import PyJWKSet, PyJWTError
 
-from pie.settings.development_jwt import DEVSTACK_JWT_ISSUER, load_development_private_jwk
+from pie.apps.core.development_jwt import DEVSTACK_JWT_ISSUER, load_development_private_jwk
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,8 +15,7 @@ from jwt import PyJWK, PyJWTError
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.tokens import AccessToken
 
-# The JWT payload version the LMS writes and edx-drf-extensions supports.
-LMS_JWT_VERSION = "1.2.0"
+from pie.apps.core.lms import LMS_JWT_VERSION
 
 
 class SigningKeyNotConfigured(Exception):

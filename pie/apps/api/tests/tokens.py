@@ -6,7 +6,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 
-from pie.settings.development_jwt import load_development_private_jwk
+from pie.apps.core.development_jwt import load_development_private_jwk
 
 DEVSTACK_ISSUER = "http://localhost:18000/oauth2"
 DEVSTACK_AUDIENCE = "lms-key"

@@ -3,7 +3,7 @@
 from edx_rest_framework_extensions.auth.jwt.authentication import get_decoded_jwt_from_auth
 
 from pie.apps.api.errors import ForbiddenLmsUserId, MissingLmsUserId
-from pie.apps.intents.constants import MAX_LMS_USER_ID
+from pie.apps.core.lms import is_lms_user_id
 
 
 def caller_lms_user_id(request) -> int | None:
@@ -16,9 +16,7 @@ def caller_lms_user_id(request) -> int | None:
     """
     payload = get_decoded_jwt_from_auth(request)
     value = payload.get("user_id") if payload is not None else getattr(request.user, "lms_user_id", None)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LMS_USER_ID:
-        return None
-    return value
+    return value if is_lms_user_id(value) else None
 
 
 def is_staff_caller(request) -> bool:

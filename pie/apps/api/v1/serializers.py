@@ -1,10 +1,11 @@
 """
 Input and output shapes of the v1 endpoints: plain serializers, one pair per endpoint.
 
-Input serializers check shape and type only, and refuse fields they do not know. The
-rules an intent must meet (known reason and certainty, an LMS user id in range, a
-timestamp not in the future) live in ``pie.apps.intents.validation`` and are applied
-by the service; the schema documents them through ``extend_schema_field``.
+Input serializers check shape and type only (an LMS user id being one is a type, from
+``pie.apps.core.lms``), and refuse fields they do not know. The rules an intent must meet
+(known reason and certainty, a timestamp not in the future) live in
+``pie.apps.intents.validation`` and are applied by the service; the schema documents them
+through ``extend_schema_field``.
 """
 
 from collections.abc import Mapping
@@ -13,13 +14,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
 
-from pie.apps.intents.constants import (
-    CERTAINTY_MAX_LENGTH,
-    MAX_LMS_USER_ID,
-    REASON_MAX_LENGTH,
-    IntentCertainty,
-    IntentReason,
-)
+from pie.apps.core.lms import MAX_LMS_USER_ID, is_lms_user_id
+from pie.apps.intents.constants import CERTAINTY_MAX_LENGTH, REASON_MAX_LENGTH, IntentCertainty, IntentReason
 
 # Longer than any ISO 8601 timestamp; a bound so no huge string reaches the parser.
 TIMESTAMP_MAX_LENGTH = 64
@@ -44,7 +40,15 @@ class BlankIsNotOmittedMixin:
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_LMS_USER_ID})
 class LmsUserIdField(BlankIsNotOmittedMixin, serializers.IntegerField):
-    """An LMS user id; its range is checked by the domain."""
+    """An LMS user id: a whole number in the LMS's id range."""
+
+    default_error_messages = {"out_of_range": f"Must be a whole number from 1 to {MAX_LMS_USER_ID}."}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not is_lms_user_id(value):
+            self.fail("out_of_range")
+        return value
 
 
 @extend_schema_field(serializers.ChoiceField(choices=IntentReason.choices))
@@ -116,12 +120,8 @@ class MostRecentAndCertainRequestSerializer(StrictSerializer):
         max_length=MAX_PROGRAM_UUIDS,
         help_text=f"Limit the list to these programs; repeat the parameter, up to {MAX_PROGRAM_UUIDS} times.",
     )
-    # A read has no service to check the id, so its range is checked here.
-    lms_user_id = serializers.IntegerField(
-        required=False,
-        min_value=1,
-        max_value=MAX_LMS_USER_ID,
-        help_text="Staff only: read this learner's intents. Learners read their own.",
+    lms_user_id = LmsUserIdField(
+        required=False, help_text="Staff only: read this learner's intents. Learners read their own."
     )
     # DRF's format override (?format=json or ?format=api for the browsable API).
     ignored_fields = StrictSerializer.ignored_fields | {"format"}

@@ -9,7 +9,7 @@ from django.core.management.base import SystemCheckError
 from jwt.algorithms import RSAAlgorithm
 
 from pie.apps.core.checks import check_jwt_configuration
-from pie.settings.development_jwt import DEVELOPMENT_JWT_PUBLIC_SIGNING_JWK_SET, DEVSTACK_JWT_ISSUER
+from pie.apps.core.development_jwt import DEVELOPMENT_JWT_PUBLIC_SIGNING_JWK_SET, DEVSTACK_JWT_ISSUER
 
 # Another RSA public key (not the development key): what production would configure.
 LMS_PUBLIC_JWK_SET = json.dumps(

@@ -74,7 +74,7 @@ def test_the_key_set_may_be_a_yaml_mapping(tmp_path):
 
 
 def test_the_development_key_is_refused_in_production():
-    from pie.settings.development_jwt import DEVELOPMENT_JWT_PUBLIC_SIGNING_JWK_SET
+    from pie.apps.core.development_jwt import DEVELOPMENT_JWT_PUBLIC_SIGNING_JWK_SET
 
     values = load_production(
         JWT_ISSUERS=json.dumps(ISSUERS), JWT_PUBLIC_SIGNING_JWK_SET=DEVELOPMENT_JWT_PUBLIC_SIGNING_JWK_SET

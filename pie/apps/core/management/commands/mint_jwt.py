@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from edx_rest_framework_extensions.auth.jwt.decoder import configured_jwt_decode_handler
 from jwt.exceptions import InvalidTokenError
 
+from pie.apps.core.lms import MAX_LMS_USER_ID, is_lms_user_id
 from pie.apps.core.tokens import SigningKeyNotConfigured, mint_lms_jwt
-from pie.apps.intents.constants import MAX_LMS_USER_ID
 
 
 def _positive_int(text: str) -> int:
@@ -33,7 +33,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, lms_user_id, username, email, administrator, expires_in, **options):
-        if lms_user_id > MAX_LMS_USER_ID:
+        if not is_lms_user_id(lms_user_id):
             raise CommandError(f"--lms-user-id must be at most {MAX_LMS_USER_ID}.")
         try:
             token = mint_lms_jwt(
