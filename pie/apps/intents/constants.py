@@ -5,6 +5,10 @@ Adding a reason is one line in ``IntentReason``: the model field takes its choic
 ``reason_choices`` (a callable), so the migration does not change.
 """
 
+import uuid
+from datetime import datetime
+from typing import NamedTuple
+
 from django.db import models
 
 
@@ -26,7 +30,7 @@ class IntentCertainty(models.TextChoices):
     MAYBE = "MAYBE", "May intend to complete"
 
 
-# Lower ranks win when choosing a learner's "latest and most certain" intent for a
+# Lower ranks win when choosing a learner's "most recent and certain" intent for a
 # program: any certain answer, yes or no, beats a maybe, whatever their dates.
 CERTAINTY_RANK = {
     IntentCertainty.CERTAIN_YES: 0,
@@ -38,8 +42,26 @@ CERTAINTY_RANK = {
 REASON_MAX_LENGTH = 64
 CERTAINTY_MAX_LENGTH = 16
 
-# The largest LMS user id: the LMS's auth_user.id is a signed 32-bit integer.
-MAX_LMS_USER_ID = 2**31 - 1
+
+class IntentKey(NamedTuple):
+    """
+    The checked values of one intent, which are also its de-duplication key: at most one
+    intent per key, enforced by the table's unique constraint.
+
+    The field order is the constraint's column order, chosen so that its index also serves
+    the main read (a learner's intents, by program, newest first). Every order of these
+    fields elsewhere in PIE is derived from this class.
+    """
+
+    lms_user_id: int
+    program_uuid: uuid.UUID
+    effective_timestamp: datetime  # aware, in UTC
+    reason: str
+    certainty: str
+
+
+# The de-duplication fields, in the unique constraint's order.
+DEDUPLICATION_FIELDS = IntentKey._fields
 
 
 def reason_choices():

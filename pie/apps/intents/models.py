@@ -8,14 +8,12 @@ from django.db import models
 
 from pie.apps.intents.constants import (
     CERTAINTY_MAX_LENGTH,
+    DEDUPLICATION_FIELDS,
     REASON_MAX_LENGTH,
     IntentCertainty,
     reason_choices,
 )
 from pie.apps.intents.exceptions import ImmutableIntentError
-
-# The five fields that identify an intent: at most one row per combination.
-DEDUPLICATION_FIELDS = ("lms_user_id", "program_uuid", "effective_timestamp", "reason", "certainty")
 
 
 class ProgramIntentQuerySet(models.QuerySet):
@@ -75,8 +73,8 @@ class ProgramIntent(models.Model):
 
     class Meta:
         constraints = [
-            # Column order serves the main read as well as de-duplication: one learner's
-            # intents, grouped by program, newest first.
+            # Column order (constants.IntentKey) serves the main read as well as
+            # de-duplication: one learner's intents, grouped by program, newest first.
             models.UniqueConstraint(fields=DEDUPLICATION_FIELDS, name="program_intent_unique"),
             models.CheckConstraint(
                 condition=models.Q(certainty__in=IntentCertainty.values),

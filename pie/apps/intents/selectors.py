@@ -22,13 +22,13 @@ def _certainty_rank() -> Case:
     )
 
 
-def latest_and_most_certain(
+def most_recent_and_certain(
     *,
     lms_user_id: int,
     program_uuids: Iterable[UUID | str] | None = None,
 ) -> QuerySet[ProgramIntent]:
     """
-    Return the learner's "latest and most certain" intent for each of their programs.
+    Return the learner's "most recent and certain" intent for each of their programs.
 
     Per program: the latest (by ``effective_timestamp``) intent that is ``CERTAIN_YES``
     or ``CERTAIN_NO``; if the program has none, the latest ``MAYBE``. Ties on

@@ -2,20 +2,20 @@
 The rules an intent's values must meet, shared by every write path.
 
 ``clean_intent_values`` turns raw values (Python objects, or the strings of a CSV file or
-an event) into an ``IntentValues``, or raises ``InvalidIntentError`` naming each field at
-fault. It runs once per row of a bulk load, so it stays lean.
+an event) into an ``IntentKey``, or raises ``InvalidIntentError`` naming each field at
+fault. ``intent_key_cleaner`` applies the same rules to the many rows of a batch.
 """
 
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from django.conf import settings
 
-from pie.apps.intents.constants import MAX_LMS_USER_ID, IntentCertainty, IntentReason
+from pie.apps.core.lms import MAX_LMS_USER_ID, is_lms_user_id
+from pie.apps.intents.constants import IntentCertainty, IntentKey, IntentReason
 from pie.apps.intents.exceptions import InvalidIntentError
 
 _REASONS = frozenset(IntentReason.values)
@@ -24,21 +24,15 @@ _CERTAINTIES = frozenset(IntentCertainty.values)
 # which datetime.fromisoformat does not accept.
 _SPACE_BEFORE_ZONE = re.compile(r"\s+(?=(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$)")
 
-
-@dataclass(frozen=True, slots=True)
-class IntentValues:
-    """The checked, normalised values of one intent."""
-
-    lms_user_id: int
-    program_uuid: uuid.UUID
-    reason: str
-    certainty: str
-    effective_timestamp: datetime
-
-    @property
-    def key(self) -> tuple:
-        """The de-duplication key: at most one intent per key."""
-        return (self.lms_user_id, self.program_uuid, self.effective_timestamp, self.reason, self.certainty)
+_REQUIRED = "This field is required."
+_MESSAGES = {
+    "lms_user_id": f"Must be a whole number from 1 to {MAX_LMS_USER_ID}.",
+    "program_uuid": "Must be a UUID, such as 6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e.",
+    "reason": f"Unknown reason; expected one of {', '.join(IntentReason.values)}.",
+    "certainty": f"Unknown certainty; expected one of {', '.join(IntentCertainty.values)}.",
+    "effective_timestamp": "Must be an ISO 8601 timestamp, such as 2022-07-01T00:00:00Z (no zone means UTC).",
+}
+_IN_THE_FUTURE = "Must not be in the future."
 
 
 def max_clock_skew() -> timedelta:
@@ -69,17 +63,13 @@ def parse_timestamp(value: str) -> datetime:
 
 
 def _clean_lms_user_id(value) -> int:
-    if isinstance(value, bool):
-        raise ValueError
     if isinstance(value, str):
         value = value.strip()
         # int() also takes "1_000", "+7" and non-ASCII digits: a report's id is plain digits.
         if not (value.isascii() and value.isdigit()):
             raise ValueError
         value = int(value)
-    elif not isinstance(value, int):
-        raise ValueError
-    if not 1 <= value <= MAX_LMS_USER_ID:
+    if not is_lms_user_id(value):
         raise ValueError
     return value
 
@@ -92,8 +82,8 @@ def _clean_program_uuid(value) -> uuid.UUID:
     return _parse_uuid(value)
 
 
-# A bulk load names a few thousand programs over millions of rows: parsing each UUID
-# text once saves a good share of the per-row cost. Only valid texts are cached.
+# A bulk load names a few thousand programs over millions of rows: each UUID text is
+# parsed once. Only valid texts are cached.
 @lru_cache(maxsize=65536)
 def _parse_uuid(text: str) -> uuid.UUID:
     return uuid.UUID(text.strip())
@@ -111,6 +101,18 @@ def _clean_effective_timestamp(value, latest: datetime) -> datetime:
     return value
 
 
+def _clean_reason(value) -> str:
+    if not isinstance(value, str) or value not in _REASONS:
+        raise ValueError
+    return str(value)
+
+
+def _clean_certainty(value) -> str:
+    if not isinstance(value, str) or value not in _CERTAINTIES:
+        raise ValueError
+    return str(value)
+
+
 def clean_intent_values(
     *,
     lms_user_id,
@@ -119,49 +121,38 @@ def clean_intent_values(
     certainty,
     effective_timestamp,
     now: datetime,
-) -> IntentValues:
+) -> IntentKey:
     """
     Check and normalise one intent's values; raise ``InvalidIntentError`` if any is bad.
 
     ``now`` is the caller's clock, passed in so that a batch uses one reading of it.
     Every field is checked, so the error names all the fields at fault at once.
     """
-    key = _checked_key(
-        lms_user_id=lms_user_id,
-        program_uuid=program_uuid,
-        reason=reason,
-        certainty=certainty,
-        effective_timestamp=effective_timestamp,
-        latest=now + max_clock_skew(),
-    )
-    user, program, timestamp, reason, certainty = key
-    return IntentValues(
-        lms_user_id=user, program_uuid=program, reason=reason, certainty=certainty, effective_timestamp=timestamp
-    )
+    raw = {
+        "lms_user_id": lms_user_id,
+        "program_uuid": program_uuid,
+        "reason": reason,
+        "certainty": certainty,
+        "effective_timestamp": effective_timestamp,
+    }
+    return _checked_key(raw, latest=now + max_clock_skew())
 
 
-def intent_key_cleaner(*, now: datetime) -> Callable[[Mapping], tuple]:
+def intent_key_cleaner(*, now: datetime) -> Callable[[Mapping], IntentKey]:
     """
-    Return a function that checks one row's values and returns its de-duplication key.
+    Return a function that checks one row's values and returns its ``IntentKey``.
 
-    A row is a mapping with the keys ``lms_user_id``, ``program_uuid``, ``reason``,
-    ``certainty`` and ``effective_timestamp``. The rules and errors are those of
-    ``clean_intent_values`` (it raises ``InvalidIntentError``), for the many rows of a
-    batch: the clock and the skew setting are read once, and rows of plain strings that
-    are all valid take a short path. The key is ``IntentValues.key``:
-    ``(lms_user_id, program_uuid, effective_timestamp, reason, certainty)``.
+    A row is a mapping with a key for each field of ``IntentKey`` (other keys are
+    ignored). The rules and errors are those of ``clean_intent_values`` (it raises
+    ``InvalidIntentError``), for the many rows of a batch: the clock and the skew setting
+    are read once, and rows of plain strings that are all valid take a short path.
     """
     latest = now + max_clock_skew()
     reasons, certainties, parse_uuid = _REASONS, _CERTAINTIES, _parse_uuid
 
-    def clean(row: Mapping) -> tuple:
-        user, program, reason, certainty, timestamp = (
-            row.get("lms_user_id"),
-            row.get("program_uuid"),
-            row.get("reason"),
-            row.get("certainty"),
-            row.get("effective_timestamp"),
-        )
+    def clean(row: Mapping) -> IntentKey:
+        user, program, timestamp = row.get("lms_user_id"), row.get("program_uuid"), row.get("effective_timestamp")
+        reason, certainty = row.get("reason"), row.get("certainty")
         # The short path accepts a subset of what the full check accepts, and gives the
         # same key (test_validation compares the two); anything else takes the full check,
         # which finds and names every fault.
@@ -181,51 +172,31 @@ def intent_key_cleaner(*, now: datetime) -> Callable[[Mapping], tuple]:
             except ValueError:
                 pass
             else:
-                if 0 < user_id <= MAX_LMS_USER_ID and instant <= latest:
-                    return (user_id, program_id, instant, reason, certainty)
-        return _checked_key(
-            lms_user_id=user,
-            program_uuid=program,
-            reason=reason,
-            certainty=certainty,
-            effective_timestamp=timestamp,
-            latest=latest,
-        )
+                if is_lms_user_id(user_id) and instant <= latest:
+                    return IntentKey(user_id, program_id, instant, reason, certainty)
+        return _checked_key(row, latest=latest)
 
     return clean
 
 
-def _checked_key(*, lms_user_id, program_uuid, reason, certainty, effective_timestamp, latest: datetime) -> tuple:
-    errors = {}
-    try:
-        lms_user_id = _clean_lms_user_id(lms_user_id)
-    except (TypeError, ValueError):
-        errors["lms_user_id"] = f"Must be a whole number from 1 to {MAX_LMS_USER_ID}."
-    try:
-        program_uuid = _clean_program_uuid(program_uuid)
-    except (TypeError, ValueError):
-        errors["program_uuid"] = "Must be a UUID, such as 6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e."
-    if not isinstance(reason, str) or reason not in _REASONS:
-        errors["reason"] = f"Unknown reason; expected one of {', '.join(IntentReason.values)}."
-    if not isinstance(certainty, str) or certainty not in _CERTAINTIES:
-        errors["certainty"] = f"Unknown certainty; expected one of {', '.join(IntentCertainty.values)}."
-    try:
-        effective_timestamp = _clean_effective_timestamp(effective_timestamp, latest)
-    except OverflowError:
-        errors["effective_timestamp"] = "Must not be in the future."
-    except (TypeError, ValueError):
-        errors["effective_timestamp"] = (
-            "Must be an ISO 8601 timestamp, such as 2022-07-01T00:00:00Z (no zone means UTC)."
-        )
+def _checked_key(raw: Mapping, *, latest: datetime) -> IntentKey:
+    """Every field of ``raw`` checked (each fault named), as an ``IntentKey``."""
+    cleaners = {
+        "lms_user_id": _clean_lms_user_id,
+        "program_uuid": _clean_program_uuid,
+        "effective_timestamp": lambda value: _clean_effective_timestamp(value, latest),
+        "reason": _clean_reason,
+        "certainty": _clean_certainty,
+    }
+    values, errors = {}, {}
+    for name in IntentKey._fields:
+        value = raw.get(name)
+        try:
+            values[name] = cleaners[name](value)
+        except OverflowError:
+            errors[name] = _IN_THE_FUTURE
+        except (TypeError, ValueError):
+            errors[name] = _REQUIRED if value is None or value == "" else _MESSAGES[name]
     if errors:
-        for name, value in (
-            ("lms_user_id", lms_user_id),
-            ("program_uuid", program_uuid),
-            ("reason", reason),
-            ("certainty", certainty),
-            ("effective_timestamp", effective_timestamp),
-        ):
-            if value is None or value == "":
-                errors[name] = "This field is required."
         raise InvalidIntentError(errors)
-    return (lms_user_id, program_uuid, effective_timestamp, str(reason), str(certainty))
+    return IntentKey(**values)

@@ -19,8 +19,8 @@ from pie.apps.api.v1.serializers import (
     ProgramIntentCreateRequestSerializer,
     ProgramIntentResponseSerializer,
 )
+from pie.apps.core.lms import MAX_LMS_USER_ID
 from pie.apps.intents import selectors, services
-from pie.apps.intents.constants import MAX_LMS_USER_ID
 
 _ERRORS = {
     status.HTTP_400_BAD_REQUEST: OpenApiResponse(ErrorResponseSerializer, description="Bad input, or a duplicate."),
@@ -123,7 +123,7 @@ class MostRecentAndCertainView(ImmutableResourceView):
         # .. custom_attribute_description: True when staff read another learner's intents.
         set_custom_attribute("pie_read_on_behalf", on_behalf)
         program_uuids = query.validated_data.get("program_uuid")
-        intents = list(selectors.latest_and_most_certain(lms_user_id=lms_user_id, program_uuids=program_uuids))
+        intents = list(selectors.most_recent_and_certain(lms_user_id=lms_user_id, program_uuids=program_uuids))
         # .. custom_attribute_name: pie_programs_requested
         # .. custom_attribute_description: How many program_uuid values the query named (0: all programs).
         set_custom_attribute("pie_programs_requested", len(program_uuids or ()))

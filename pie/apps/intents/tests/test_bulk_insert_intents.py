@@ -398,9 +398,9 @@ class TestReporting:
 
     def test_log_lines_report_progress_when_not_on_a_terminal(self, write, caplog):
         rows = [line(user=n) for n in range(1, 7)]
-        with caplog.at_level("INFO", logger="pie.apps.intents.bulk_load"):
+        with caplog.at_level("INFO", logger="pie.apps.intents.bulk.progress"):
             load(write(csv_text(*rows)), "--batch-size", "2", "--progress-interval", "0")
-        progress = [r.getMessage() for r in caplog.records if r.name == "pie.apps.intents.bulk_load"]
+        progress = [r.getMessage() for r in caplog.records if r.name == "pie.apps.intents.bulk.progress"]
         assert len(progress) == 3
         assert "6 rows read" in progress[-1]
 
@@ -481,9 +481,9 @@ class TestInterruption:
 
 
 def test_on_a_terminal_a_progress_bar_shows_the_counts(write, monkeypatch):
-    from pie.apps.intents.csv_progress import Progress
-    from pie.apps.intents.csv_report import LoadTotals
-    from pie.apps.intents.csv_source import open_source
+    from pie.apps.intents.bulk.progress import Progress
+    from pie.apps.intents.bulk.report import LoadTotals
+    from pie.apps.intents.bulk.source import open_source
 
     terminal = io.StringIO()
     monkeypatch.setattr(sys, "stderr", terminal)
@@ -502,18 +502,19 @@ def test_on_a_terminal_a_progress_bar_shows_the_counts(write, monkeypatch):
 def test_a_database_error_keeps_the_batches_written_and_says_so(write, monkeypatch):
     from django.db import OperationalError
 
-    from pie.apps.intents.batch_insert import BatchInsert
+    from pie.apps.intents.bulk.writers import WRITERS
 
-    execute = BatchInsert.execute
+    writer_class = WRITERS[connection.vendor]
+    insert = writer_class.insert
     calls = []
 
     def fail_on_the_second_batch(self, rows):
         calls.append(len(rows))
         if len(calls) == 2:
             raise OperationalError("(2013, 'Lost connection to server during query')")
-        return execute(self, rows)
+        return insert(self, rows)
 
-    monkeypatch.setattr(BatchInsert, "execute", fail_on_the_second_batch)
+    monkeypatch.setattr(writer_class, "insert", fail_on_the_second_batch)
     outcome = load(write(csv_text(*[line(user=n) for n in range(1, 8)])), "--batch-size", "3", "--json")
     assert outcome.returncode == 1
     assert outcome.error.startswith("database error after 3 rows, the batch in progress was not written")

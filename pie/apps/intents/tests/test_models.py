@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 import pytest
 from django.db import IntegrityError, transaction
 
-from pie.apps.intents.constants import IntentCertainty, IntentReason
+from pie.apps.intents.constants import DEDUPLICATION_FIELDS, IntentCertainty, IntentReason
 from pie.apps.intents.exceptions import ImmutableIntentError
-from pie.apps.intents.models import DEDUPLICATION_FIELDS, ProgramIntent
+from pie.apps.intents.models import ProgramIntent
 from pie.apps.intents.tests.factories import ProgramIntentFactory
 
 pytestmark = pytest.mark.django_db

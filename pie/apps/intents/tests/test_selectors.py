@@ -1,4 +1,4 @@
-"""The read rule: the latest and most certain intent per program."""
+"""The read rule: the most recent and certain intent per program."""
 
 import uuid
 from datetime import timedelta
@@ -11,7 +11,7 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 from pie.apps.intents import services
 from pie.apps.intents.constants import IntentCertainty, IntentReason
 from pie.apps.intents.models import ProgramIntent
-from pie.apps.intents.selectors import latest_and_most_certain
+from pie.apps.intents.selectors import most_recent_and_certain
 from pie.apps.intents.tests.factories import BASE_TIME, ProgramIntentFactory
 
 YES, NO, MAYBE = IntentCertainty.CERTAIN_YES, IntentCertainty.CERTAIN_NO, IntentCertainty.MAYBE
@@ -64,7 +64,7 @@ def test_rule_table(intents, expected):
         )
         for name, certainty, minutes, reason in intents
     }
-    assert list(latest_and_most_certain(lms_user_id=LEARNER)) == [made[expected]]
+    assert list(most_recent_and_certain(lms_user_id=LEARNER)) == [made[expected]]
 
 
 @pytest.mark.django_db
@@ -77,7 +77,7 @@ def test_tie_on_timestamp_goes_to_the_later_created_even_with_the_smaller_id(mon
         services.record_intents([{**row, "effective_timestamp": at(1)}])
     first, second = ProgramIntent.objects.order_by("id")
     assert first.created > second.created
-    assert list(latest_and_most_certain(lms_user_id=LEARNER)) == [first]
+    assert list(most_recent_and_certain(lms_user_id=LEARNER)) == [first]
 
 
 @pytest.mark.django_db
@@ -96,7 +96,7 @@ def test_tie_on_timestamp_and_created_goes_to_the_larger_id():
     )
     first, second = ProgramIntent.objects.order_by("id")
     assert first.created == second.created
-    assert list(latest_and_most_certain(lms_user_id=LEARNER)) == [second]
+    assert list(most_recent_and_certain(lms_user_id=LEARNER)) == [second]
 
 
 @pytest.mark.django_db
@@ -106,7 +106,7 @@ def test_one_intent_per_program_newest_first_and_only_the_learners_own():
     ProgramIntentFactory(lms_user_id=LEARNER, program_uuid=older, effective_timestamp=at(0), certainty=NO)
     b = ProgramIntentFactory(lms_user_id=LEARNER, program_uuid=newer, effective_timestamp=at(30), certainty=MAYBE)
     ProgramIntentFactory(lms_user_id=LEARNER + 1, program_uuid=older, effective_timestamp=at(60))
-    assert list(latest_and_most_certain(lms_user_id=LEARNER)) == [b, a]
+    assert list(most_recent_and_certain(lms_user_id=LEARNER)) == [b, a]
 
 
 @pytest.mark.django_db
@@ -114,14 +114,14 @@ def test_narrowed_to_given_programs():
     wanted, other = uuid.uuid4(), uuid.uuid4()
     a = ProgramIntentFactory(lms_user_id=LEARNER, program_uuid=wanted)
     ProgramIntentFactory(lms_user_id=LEARNER, program_uuid=other)
-    assert list(latest_and_most_certain(lms_user_id=LEARNER, program_uuids=[str(wanted)])) == [a]
-    assert list(latest_and_most_certain(lms_user_id=LEARNER, program_uuids=[])) == []
+    assert list(most_recent_and_certain(lms_user_id=LEARNER, program_uuids=[str(wanted)])) == [a]
+    assert list(most_recent_and_certain(lms_user_id=LEARNER, program_uuids=[])) == []
 
 
 @pytest.mark.django_db
 def test_a_learner_without_intents_gets_an_empty_list():
     ProgramIntentFactory(lms_user_id=LEARNER + 1)
-    assert list(latest_and_most_certain(lms_user_id=LEARNER)) == []
+    assert list(most_recent_and_certain(lms_user_id=LEARNER)) == []
 
 
 @pytest.mark.django_db
@@ -132,7 +132,7 @@ def test_query_count_does_not_grow_with_programs(programs, django_assert_num_que
         ProgramIntentFactory(lms_user_id=LEARNER, program_uuid=program, certainty=MAYBE)
         ProgramIntentFactory(lms_user_id=LEARNER, program_uuid=program, certainty=YES)
     with django_assert_num_queries(1):
-        result = list(latest_and_most_certain(lms_user_id=LEARNER))
+        result = list(most_recent_and_certain(lms_user_id=LEARNER))
     assert len(result) == programs
     assert {intent.certainty for intent in result} == {YES}
 
@@ -184,4 +184,4 @@ class TestAgainstOracle(HypothesisTestCase):
         if narrow is not None:
             mine = mine.filter(program_uuid__in=narrow)
         expected = oracle(list(mine))
-        assert list(latest_and_most_certain(lms_user_id=LEARNER, program_uuids=narrow)) == expected
+        assert list(most_recent_and_certain(lms_user_id=LEARNER, program_uuids=narrow)) == expected

@@ -9,7 +9,8 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from pie.apps.intents import batch_insert, services
+from pie.apps.intents import services
+from pie.apps.intents.bulk import writers
 from pie.apps.intents.constants import IntentCertainty, IntentReason
 from pie.apps.intents.exceptions import InvalidIntentError
 from pie.apps.intents.models import ProgramIntent
@@ -285,7 +286,7 @@ class TestReRun:
     @pytest.fixture(autouse=True)
     def refusals_cost_more(self, monkeypatch):
         # As on MySQL/MariaDB, so that SQLite runs the same path.
-        monkeypatch.setattr(batch_insert.BatchInsert, "refusals_cost_more", True)
+        monkeypatch.setattr(writers.BatchWriter, "read_known_rows_first", True)
 
     def test_a_rerun_sends_no_insert_after_its_first_batch(self, django_assert_max_num_queries):
         services.record_intents(self.rows(), batch_size=8)
@@ -321,10 +322,10 @@ def test_insert_statement_skips_duplicates_on_this_backend():
 @pytest.mark.mysql
 @pytest.mark.django_db
 class TestMySQLStatements:
-    """On MySQL/MariaDB the batch insert writes its VALUES list itself (batch_insert._mysql_values)."""
+    """On MySQL/MariaDB the batch insert writes its VALUES list itself (writers.MySQLBatchWriter)."""
 
     def test_a_batch_is_sent_in_statements_of_bounded_rows(self, monkeypatch, django_assert_max_num_queries):
-        monkeypatch.setattr(batch_insert, "MYSQL_STATEMENT_ROWS", 3)
+        monkeypatch.setattr(writers.MySQLBatchWriter, "STATEMENT_ROWS", 3)
         services.record_intent(**intent_fields(lms_user_id=2))
         rows = [row(lms_user_id=str(n), effective_timestamp=f"2022-07-01T00:00:00.{n:06d}Z") for n in range(1, 8)]
         rows[1] = row(lms_user_id="2")
@@ -335,15 +336,47 @@ class TestMySQLStatements:
         stored = ProgramIntent.objects.filter(lms_user_id__in=[1, 3, 7]).order_by("lms_user_id")
         assert [intent.effective_timestamp.microsecond for intent in stored] == [1, 3, 7]
 
-    def test_a_value_that_could_end_its_quote_is_refused(self):
-        values = batch_insert.BatchInsert(connection)._mysql_values()
-        good = (1, PROGRAM.hex, "BUNDLE_PURCHASE", "CERTAIN_YES", "2022-07-01 00:00:00", "2022-07-02 00:00:00")
-        assert values(good).startswith(f"(1, '{PROGRAM.hex}', 'BUNDLE_PURCHASE'")
-        for position, text in ((1, "x', 'y"), (4, "2022\\"), (5, "'")):
-            with pytest.raises(ValueError, match="not a checked value"):
-                values((*good[:position], text, *good[position + 1 :]))
-        with pytest.raises(ValueError, match="Unknown format code 'd'"):
-            values(("1) --", *good[1:]))
+    def test_only_values_of_the_allowed_forms_reach_the_values_list(self):
+        writer = writers.MySQLBatchWriter(connection)
+        good = writers.InsertRow(
+            1,
+            str(PROGRAM),
+            "2022-07-01 00:00:00.000000",
+            "BUNDLE_PURCHASE",
+            "CERTAIN_YES",
+            "2022-07-02 00:00:00.000000",
+        )
+        assert writer._values(good) == (
+            f"(1, '{PROGRAM}', '2022-07-01 00:00:00.000000', 'BUNDLE_PURCHASE', 'CERTAIN_YES', "
+            "'2022-07-02 00:00:00.000000')"
+        )
+        hostile = {
+            "lms_user_id": ["1) --", True, 1.5],
+            "program_uuid": ["x', 'y", PROGRAM.hex.upper(), f"{PROGRAM.hex}'", f"{PROGRAM}\\", PROGRAM],
+            "effective_timestamp": [
+                "2022\\",
+                "'",
+                "2022-07-01 00:00:00",
+                "2022-07-01 00:00:00.000000'; --",
+                "٢٠٢٢-07-01 00:00:00.000000",
+            ],
+            "reason": ["GUESSED', 'x", "bundle_purchase"],
+            "certainty": ["' OR 1=1 --"],
+            "created": ["2022-07-02 00:00:00.000000\n"],
+        }
+        for field, values in hostile.items():
+            for value in values:
+                with pytest.raises(ValueError, match="not a checked value"):
+                    writer._values(good._replace(**{field: value}))
+
+    def test_a_hostile_value_sends_no_statement(self, django_assert_num_queries):
+        writer = writers.MySQLBatchWriter(connection)
+        row = writers.InsertRow(
+            1, str(PROGRAM), "2022-07-01 00:00:00.000000'), (2, 'x", "BUNDLE_PURCHASE", "CERTAIN_YES", "2022-07-02"
+        )
+        with django_assert_num_queries(0), pytest.raises(ValueError, match="not a checked value"):
+            writer.insert([row])
+        assert not ProgramIntent.objects.exists()
 
 
 @pytest.mark.django_db
@@ -370,7 +403,7 @@ class TestDryRun:
         assert (result.created, result.duplicates) == (2, 0)
 
     def test_reads_learners_in_chunks(self, django_assert_num_queries, monkeypatch):
-        monkeypatch.setattr(batch_insert, "LOOKUP_CHUNK", 3)
+        monkeypatch.setattr(writers, "LOOKUP_CHUNK", 3)
         rows = [row(lms_user_id=str(n)) for n in range(1, 8)]
         with django_assert_num_queries(3):
             result = services.record_intents(rows, dry_run=True)

@@ -198,7 +198,7 @@ _VALUES = st.one_of(
 )
 def test_the_batch_cleaner_agrees_with_clean_intent_values(**values):
     try:
-        expected = clean_intent_values(**values, now=NOW).key
+        expected = clean_intent_values(**values, now=NOW)
     except InvalidIntentError as error:
         expected = error.errors
     try:
@@ -215,7 +215,7 @@ def test_the_batch_cleaner_agrees_with_clean_intent_values(**values):
 
 def test_the_batch_cleaner_reads_only_the_row_keys_it_knows():
     row = {**GOOD, "line": 12, "fields": ["whatever"]}
-    assert intent_key_cleaner(now=NOW)(row) == clean().key
+    assert intent_key_cleaner(now=NOW)(row) == clean()
 
 
 @pytest.mark.parametrize("lms_user_id", ["7", " 12 ", "2147483647", "007"])
@@ -237,4 +237,4 @@ def test_the_batch_cleaner_reads_only_the_row_keys_it_knows():
 def test_the_batch_cleaner_short_path_gives_the_same_key(lms_user_id, program_uuid, effective_timestamp):
     values = {**GOOD, "lms_user_id": lms_user_id, "program_uuid": program_uuid}
     values["effective_timestamp"] = effective_timestamp
-    assert intent_key_cleaner(now=NOW)(values) == clean_intent_values(**values, now=NOW).key
+    assert intent_key_cleaner(now=NOW)(values) == clean_intent_values(**values, now=NOW)

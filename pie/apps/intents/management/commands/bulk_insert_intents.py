@@ -3,8 +3,8 @@ Load program intents from a data-warehouse CSV report, through the service layer
 
     python manage.py bulk_insert_intents intents.csv.gz --errors-file rejected.csv
 
-An interface only: ``csv_source`` reads the file, ``services.iter_record_intents``
-checks, de-duplicates and writes it batch by batch, ``csv_report`` accounts for it.
+An interface only: ``bulk.source`` reads the file, ``services.iter_record_intents``
+checks, de-duplicates and writes it batch by batch, ``bulk.report`` accounts for it.
 docs/bulk_load.rst is the operator's guide.
 """
 
@@ -20,9 +20,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connection
 
 from pie.apps.intents import services
-from pie.apps.intents.csv_progress import Progress
-from pie.apps.intents.csv_report import LoadReport
-from pie.apps.intents.csv_source import (
+from pie.apps.intents.bulk.progress import Progress
+from pie.apps.intents.bulk.report import LoadReport
+from pie.apps.intents.bulk.source import (
     SURROGATE_ESCAPE,
     CsvSourceError,
     iter_rows,
@@ -117,7 +117,7 @@ class Command(BaseCommand):
     ) -> None:
         # A load allocates a few short-lived objects per row, which sets off the cyclic
         # garbage collector often; frozen, the objects of start-up (Django, the app
-        # registry) are not traversed each time. About a tenth of the per-row cost.
+        # registry) are not traversed each time (docs/bulk_load.rst, "What the profiles show").
         gc.freeze()
         try:
             self._load_batches(rows, report=report, progress=progress, stop=stop, options=options)

@@ -10,10 +10,10 @@ import time
 
 from tqdm import tqdm
 
-from pie.apps.intents.csv_report import LoadTotals
-from pie.apps.intents.csv_source import OpenedSource
+from pie.apps.intents.bulk.report import LoadTotals
+from pie.apps.intents.bulk.source import OpenedSource
 
-log = logging.getLogger("pie.apps.intents.bulk_load")
+log = logging.getLogger(__name__)
 
 
 class Progress:

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TextIO
 
-from pie.apps.intents.csv_source import COLUMN_OF_FIELD, MalformedRow
-from pie.apps.intents.services import RecordIntentsResult, RejectedRow
+from pie.apps.intents.bulk.batches import RecordIntentsResult, RejectedRow
+from pie.apps.intents.bulk.source import COLUMN_OF_FIELD, MalformedRow
 
 # Columns the errors file puts before the original ones; a re-load ignores them as extra.
 ERROR_COLUMNS = ("line_number", "rejection_reason")

@@ -12,13 +12,16 @@ import io
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import BinaryIO
+
+from pie.apps.intents.constants import IntentKey
 
 # How the CSV text is decoded, and the errors file encoded: bytes that are not UTF-8 round-trip.
 SURROGATE_ESCAPE = "surrogateescape"
 
-# Warehouse column name -> service field name.
+# Warehouse column name -> field of IntentKey.
 COLUMNS = {
     "program_uuid": "program_uuid",
     "user_id": "lms_user_id",
@@ -162,10 +165,8 @@ def iter_rows(
     ``on_malformed`` instead: its values cannot be trusted to sit in their columns.
     """
     width = len(header.names)
-    user, program, reason, certainty, timestamp = (
-        header.positions[field]
-        for field in ("lms_user_id", "program_uuid", "reason", "certainty", "effective_timestamp")
-    )
+    names = IntentKey._fields
+    values_of = itemgetter(*(header.positions[name] for name in names))
     line = reader.line_num + 1
     while True:
         try:
@@ -181,15 +182,7 @@ def iter_rows(
             line = reader.line_num + 1
             continue
         if len(fields) == width:
-            yield {
-                "lms_user_id": fields[user],
-                "program_uuid": fields[program],
-                "reason": fields[reason],
-                "certainty": fields[certainty],
-                "effective_timestamp": fields[timestamp],
-                "line": line,
-                "fields": fields,
-            }
+            yield dict(zip(names, values_of(fields), strict=True), line=line, fields=fields)
         elif fields:
             on_malformed(
                 MalformedRow(

@@ -1,0 +1,133 @@
+"""
+The batch path of the service layer: rows read in batches, each checked and de-duplicated,
+then written in its own transaction by the backend's writer.
+
+``services.iter_record_intents`` is the entry point; this module holds its machinery.
+"""
+
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from itertools import islice
+
+from django.db import transaction
+from django.utils import timezone
+
+from pie.apps.intents.bulk.writers import BatchWriter, InsertRow
+from pie.apps.intents.constants import IntentKey
+from pie.apps.intents.exceptions import InvalidIntentError
+from pie.apps.intents.validation import intent_key_cleaner
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRow:
+    """A row that was not recorded: the row as given, and a message for each field at fault."""
+
+    row: Mapping
+    errors: dict[str, str]
+
+
+@dataclass(slots=True)
+class RecordIntentsResult:
+    """What a batch load did: rows created, rows already recorded, and rows rejected."""
+
+    created: int = 0
+    duplicates: int = 0
+    rejected: list[RejectedRow] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return self.created + self.duplicates + len(self.rejected)
+
+    def add(self, other: "RecordIntentsResult") -> None:
+        self.created += other.created
+        self.duplicates += other.duplicates
+        self.rejected.extend(other.rejected)
+
+
+@dataclass(slots=True)
+class CheckedBatch:
+    """A batch checked and de-duplicated, ready to write: no query has been made for it."""
+
+    size: int
+    rejected: list[RejectedRow]
+    # Key -> the row as the insert sends it. A dict keeps the first occurrence in the
+    # stream's order, so ids follow the order of the rows (ties in the read rules fall
+    # back on id).
+    rows: dict[IntentKey, InsertRow]
+
+
+def checked_batches(rows: Iterable[Mapping], *, size: int, writer: BatchWriter, ahead: bool) -> Iterator[CheckedBatch]:
+    """
+    Read ``rows`` in batches of ``size`` and check each; with ``ahead``, a worker thread
+    checks the next batch while the caller writes this one.
+
+    Checking is Python work; writing is mostly waiting for the database, which the drivers
+    do without holding the GIL, so the two overlap. Batches are read here, in order, one
+    ahead of the batch being written; the worker makes no query.
+    """
+    batches = _batches(rows, size)
+    if not ahead:
+        for batch in batches:
+            yield _check(batch, writer=writer)
+        return
+    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pie-check-batch")
+    try:
+        checking = _check_next(worker, batches, writer)
+        while checking is not None:
+            checked = checking.result()
+            try:
+                checking = _check_next(worker, batches, writer)
+            except Exception:
+                # The rows broke off (an unreadable file): what was read before still loads.
+                yield checked
+                raise
+            yield checked
+    finally:
+        worker.shutdown(cancel_futures=True)
+
+
+def write_batch(batch: CheckedBatch, *, writer: BatchWriter, dry_run: bool, read_first: bool) -> RecordIntentsResult:
+    """
+    Write ``batch`` in one transaction (or, with ``dry_run``, only count what it would
+    create, by reading); ``read_first`` reads which rows are recorded and sends only the others.
+    """
+    result = RecordIntentsResult(rejected=batch.rejected)
+    if batch.rows and dry_run:
+        result.created = len(writer.unrecorded(batch.rows))
+    elif batch.rows:
+        with transaction.atomic(using=writer.db.alias):
+            # The insert still skips what the read did not see (a concurrent writer).
+            new = writer.unrecorded(batch.rows) if read_first else list(batch.rows.values())
+            result.created = writer.insert(new) if new else 0
+    result.duplicates = batch.size - len(batch.rejected) - result.created
+    return result
+
+
+def _batches(rows: Iterable[Mapping], size: int) -> Iterator[list[Mapping]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _check_next(worker: ThreadPoolExecutor, batches: Iterator[list[Mapping]], writer: BatchWriter) -> Future | None:
+    """Read the next batch and hand it to the worker to check; None when the rows are done."""
+    batch = next(batches, None)
+    return None if batch is None else worker.submit(_check, batch, writer=writer)
+
+
+def _check(batch: list[Mapping], *, writer: BatchWriter) -> CheckedBatch:
+    now = timezone.now()
+    clean = intent_key_cleaner(now=now)
+    to_db = writer.row_maker(created=now)
+    rejected = []
+    unique: dict[IntentKey, InsertRow] = {}
+    for row in batch:
+        try:
+            key = clean(row)
+        except InvalidIntentError as error:
+            rejected.append(RejectedRow(row=row, errors=error.errors))
+            continue
+        if key not in unique:
+            unique[key] = to_db(key)
+    return CheckedBatch(size=len(batch), rejected=rejected, rows=unique)
