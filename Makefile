@@ -1,6 +1,6 @@
 .DEFAULT_GOAL := help
 .PHONY: help run test test-mysql quality migrations-check validate upgrade requirements \
-        mysql-build-deps bench-bulk bench-bulk-mysql clean
+        mysql-build-deps bench-bulk bench-bulk-mysql pii_check clean
 
 VENV := .venv
 VPY := $(VENV)/bin/python
@@ -49,7 +49,11 @@ quality: $(VENV)/.test-installed ## lint and check formatting with ruff
 migrations-check: $(VENV)/.test-installed ## fail if a model change has no migration
 	DJANGO_SETTINGS_MODULE=pie.settings.test $(VPY) manage.py makemigrations --check --dry-run
 
-validate: quality migrations-check test ## what a pull request must pass
+pii_check: $(VENV)/.test-installed ## check that every model says whether (and which) PII it holds (code-annotations)
+	DJANGO_SETTINGS_MODULE=pie.settings.test $(VENV)/bin/code_annotations django_find_annotations \
+		--config_file .pii_annotations.yml --lint --report --coverage
+
+validate: quality migrations-check pii_check test ## what a pull request must pass
 
 mysql-build-deps: ## install (as root) or name the system packages mysqlclient needs to build
 	@sh scripts/mysql-build-deps.sh

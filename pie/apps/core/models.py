@@ -12,7 +12,7 @@ class User(AbstractUser):
 
     .. pii: username, email, first and last name and lms_user_id identify a person.
     .. pii_types: username, email_address, name, id
-    .. pii_retirement: local_api
+    .. pii_retirement: retained
     """
 
     lms_user_id = models.IntegerField(

@@ -51,7 +51,7 @@ class ProgramIntent(models.Model):
 
     .. pii: lms_user_id identifies a learner; intents are removed when the learner is retired.
     .. pii_types: id
-    .. pii_retirement: local_api
+    .. pii_retirement: retained
     """
 
     lms_user_id = models.PositiveIntegerField(help_text="The learner's user id in the LMS.")
