@@ -1,16 +1,21 @@
 """v1 URLs. Each path answers with and without its trailing slash (the frontend omits it)."""
 
-from django.urls import re_path
+from rest_framework.routers import SimpleRouter
 
 from pie.apps.api.v1 import views
 
 app_name = "v1"
 
-urlpatterns = [
-    re_path(r"^program_intents/?$", views.ProgramIntentsView.as_view(), name="program_intents"),
-    re_path(
-        r"^program_intents/most_recent_and_certain/?$",
-        views.MostRecentAndCertainView.as_view(),
-        name="most_recent_and_certain",
-    ),
-]
+
+class OptionalSlashRouter(SimpleRouter):
+    """A ``SimpleRouter`` whose routes match with or without the trailing slash (no API root, no format suffixes)."""
+
+    def __init__(self):
+        super().__init__()
+        self.trailing_slash = "/?"
+
+
+router = OptionalSlashRouter()
+router.register("program_intents", views.ProgramIntentViewSet, basename="program_intents")
+
+urlpatterns = router.urls

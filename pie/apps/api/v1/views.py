@@ -8,9 +8,10 @@ error shape.
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from edx_django_utils.monitoring import set_custom_attribute
 from rest_framework import status
+from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
-from rest_framework.views import APIView
+from rest_framework.viewsets import ViewSet
 
 from pie.apps.api.errors import ErrorResponseSerializer, IntentAlreadyRecorded
 from pie.apps.api.v1.callers import lms_user_id_to_act_for
@@ -31,21 +32,21 @@ _ERRORS = {
 }
 
 
-class ImmutableResourceView(APIView):
-    """An endpoint whose missing methods (PUT, PATCH, DELETE...) are 405 for every caller."""
+class ProgramIntentViewSet(ViewSet):
+    """
+    ``/api/v1/program_intents/``: record an intent (``create``), and read a learner's
+    intents, one per program (``most_recent_and_certain``). There is no ``list``, and no
+    update or delete: intents are immutable.
+    """
 
     def initial(self, request, *args, **kwargs):
-        # Checked before authentication: intents are immutable whoever asks, and the
-        # answer reveals nothing about the caller's credentials.
-        if not hasattr(self, request.method.lower()) or request.method.lower() not in self.http_method_names:
+        # A method the route does not map (PUT, PATCH, DELETE, GET of the collection...) is
+        # refused before authentication: intents are immutable whoever asks, and the answer
+        # reveals nothing about the caller's credentials.
+        method = request.method.lower()
+        if method not in self.action_map and method != "options":
             raise MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
-
-
-class ProgramIntentsView(ImmutableResourceView):
-    """``POST /api/v1/program_intents/``: record an intent."""
-
-    http_method_names = ["post", "options"]
 
     @extend_schema(
         operation_id="program_intents_create",
@@ -62,7 +63,7 @@ class ProgramIntentsView(ImmutableResourceView):
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: ErrorResponseSerializer,
         },
     )
-    def post(self, request):
+    def create(self, request):
         body = ProgramIntentCreateRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         values = body.validated_data
@@ -86,15 +87,9 @@ class ProgramIntentsView(ImmutableResourceView):
             raise IntentAlreadyRecorded()
         return Response(ProgramIntentResponseSerializer(intent).data, status=status.HTTP_201_CREATED)
 
-
-class MostRecentAndCertainView(ImmutableResourceView):
-    """``GET /api/v1/program_intents/most_recent_and_certain/``: a learner's intents, one per program."""
-
-    http_method_names = ["get", "head", "options"]
-
     @extend_schema(
         operation_id="program_intents_most_recent_and_certain",
-        summary="The learner's latest and most certain intent per program",
+        summary="The learner's most recent and certain intent per program",
         description=(
             "One intent per program, newest first: the latest CERTAIN_YES or CERTAIN_NO intent, "
             "or, where a program has none, the latest MAYBE."
@@ -115,7 +110,8 @@ class MostRecentAndCertainView(ImmutableResourceView):
         ],
         responses={status.HTTP_200_OK: ProgramIntentResponseSerializer(many=True), **_ERRORS},
     )
-    def get(self, request):
+    @action(detail=False, methods=["get"], url_path="most_recent_and_certain", url_name="most_recent_and_certain")
+    def most_recent_and_certain(self, request):
         query = MostRecentAndCertainRequestSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         lms_user_id, on_behalf = lms_user_id_to_act_for(request, requested=query.validated_data.get("lms_user_id"))
