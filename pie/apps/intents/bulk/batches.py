@@ -8,12 +8,13 @@ then written in its own transaction by the backend's writer.
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import islice
 
 from django.db import transaction
 from django.utils import timezone
 
-from pie.apps.intents.bulk.writers import BatchWriter, InsertRow
+from pie.apps.intents.bulk.writers import BatchWriter
 from pie.apps.intents.constants import IntentKey
 from pie.apps.intents.exceptions import InvalidIntentError
 from pie.apps.intents.validation import intent_key_cleaner
@@ -51,10 +52,12 @@ class CheckedBatch:
 
     size: int
     rejected: list[RejectedRow]
-    # Key -> the row as the insert sends it. A dict keeps the first occurrence in the
-    # stream's order, so ids follow the order of the rows (ties in the read rules fall
+    # Key -> the row as the writer's insert sends it. A dict keeps the first occurrence in
+    # the stream's order, so ids follow the order of the rows (ties in the read rules fall
     # back on id).
-    rows: dict[IntentKey, InsertRow]
+    rows: dict[IntentKey, object]
+    # The batch's one reading of the clock: its rows are recorded at this time.
+    created: datetime
 
 
 def checked_batches(rows: Iterable[Mapping], *, size: int, writer: BatchWriter, ahead: bool) -> Iterator[CheckedBatch]:
@@ -99,7 +102,7 @@ def write_batch(batch: CheckedBatch, *, writer: BatchWriter, dry_run: bool, read
         with transaction.atomic(using=writer.db.alias):
             # The insert still skips what the read did not see (a concurrent writer).
             new = writer.unrecorded(batch.rows) if read_first else list(batch.rows.values())
-            result.created = writer.insert(new) if new else 0
+            result.created = writer.insert(new, created=batch.created) if new else 0
     result.duplicates = batch.size - len(batch.rejected) - result.created
     return result
 
@@ -119,9 +122,9 @@ def _check_next(worker: ThreadPoolExecutor, batches: Iterator[list[Mapping]], wr
 def _check(batch: list[Mapping], *, writer: BatchWriter) -> CheckedBatch:
     now = timezone.now()
     clean = intent_key_cleaner(now=now)
-    to_db = writer.row_maker(created=now)
+    to_db = writer.row
     rejected = []
-    unique: dict[IntentKey, InsertRow] = {}
+    unique: dict[IntentKey, object] = {}
     for row in batch:
         try:
             key = clean(row)
@@ -130,4 +133,4 @@ def _check(batch: list[Mapping], *, writer: BatchWriter) -> CheckedBatch:
             continue
         if key not in unique:
             unique[key] = to_db(key)
-    return CheckedBatch(size=len(batch), rejected=rejected, rows=unique)
+    return CheckedBatch(size=len(batch), rejected=rejected, rows=unique, created=now)

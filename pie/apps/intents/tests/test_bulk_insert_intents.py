@@ -508,11 +508,11 @@ def test_a_database_error_keeps_the_batches_written_and_says_so(write, monkeypat
     insert = writer_class.insert
     calls = []
 
-    def fail_on_the_second_batch(self, rows):
+    def fail_on_the_second_batch(self, rows, **kwargs):
         calls.append(len(rows))
         if len(calls) == 2:
             raise OperationalError("(2013, 'Lost connection to server during query')")
-        return insert(self, rows)
+        return insert(self, rows, **kwargs)
 
     monkeypatch.setattr(writer_class, "insert", fail_on_the_second_batch)
     outcome = load(write(csv_text(*[line(user=n) for n in range(1, 8)])), "--batch-size", "3", "--json")

@@ -138,7 +138,7 @@ def test_query_count_does_not_grow_with_programs(programs, django_assert_num_que
 
 
 def oracle(intents):
-    """The rule in plain Python, written from DESIGN.md independently of the selector."""
+    """The rule in plain Python, written from docs/domain.rst independently of the selector."""
     by_program = {}
     for intent in intents:
         by_program.setdefault(intent.program_uuid, []).append(intent)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from pie.apps.intents import services
 from pie.apps.intents.bulk import writers
-from pie.apps.intents.constants import IntentCertainty, IntentReason
+from pie.apps.intents.constants import IntentCertainty, IntentKey, IntentReason
 from pie.apps.intents.exceptions import InvalidIntentError
 from pie.apps.intents.models import ProgramIntent
 from pie.apps.intents.validation import parse_timestamp
@@ -336,46 +336,49 @@ class TestMySQLStatements:
         stored = ProgramIntent.objects.filter(lms_user_id__in=[1, 3, 7]).order_by("lms_user_id")
         assert [intent.effective_timestamp.microsecond for intent in stored] == [1, 3, 7]
 
-    def test_only_values_of_the_allowed_forms_reach_the_values_list(self):
+    def test_a_row_is_its_keys_sql_literals(self):
         writer = writers.MySQLBatchWriter(connection)
-        good = writers.InsertRow(
-            1,
-            str(PROGRAM),
-            "2022-07-01 00:00:00.000000",
-            "BUNDLE_PURCHASE",
-            "CERTAIN_YES",
-            "2022-07-02 00:00:00.000000",
+        assert writer.row(IntentKey(1, PROGRAM, WHEN, "BUNDLE_PURCHASE", "CERTAIN_YES")) == (
+            f"1, '{PROGRAM}', '2022-07-01 00:00:00.000000', 'BUNDLE_PURCHASE', 'CERTAIN_YES'"
         )
-        assert writer._values(good) == (
-            f"(1, '{PROGRAM}', '2022-07-01 00:00:00.000000', 'BUNDLE_PURCHASE', 'CERTAIN_YES', "
-            "'2022-07-02 00:00:00.000000')"
-        )
-        hostile = {
-            "lms_user_id": ["1) --", True, 1.5],
-            "program_uuid": ["x', 'y", PROGRAM.hex.upper(), f"{PROGRAM.hex}'", f"{PROGRAM}\\", PROGRAM],
-            "effective_timestamp": [
-                "2022\\",
-                "'",
-                "2022-07-01 00:00:00",
-                "2022-07-01 00:00:00.000000'; --",
-                "٢٠٢٢-07-01 00:00:00.000000",
-            ],
-            "reason": ["GUESSED', 'x", "bundle_purchase"],
-            "certainty": ["' OR 1=1 --"],
-            "created": ["2022-07-02 00:00:00.000000\n"],
-        }
-        for field, values in hostile.items():
-            for value in values:
-                with pytest.raises(ValueError, match="not a checked value"):
-                    writer._values(good._replace(**{field: value}))
 
-    def test_a_hostile_value_sends_no_statement(self, django_assert_num_queries):
+    @pytest.mark.parametrize(
+        "text", ["x', 'y", PROGRAM.hex.upper(), f"{PROGRAM.hex}'", f"{PROGRAM}\\", f"{PROGRAM}\n", "\uff10" * 32]
+    )
+    def test_a_program_text_of_another_form_is_refused(self, monkeypatch, text):
+        # The allowlist stands whatever the adapters upstream produce.
+        monkeypatch.setattr(writers.BatchWriter, "_adapt_program", lambda self, program: text)
+        with pytest.raises(ValueError, match="not a checked value"):
+            writers.MySQLBatchWriter(connection).row(IntentKey(1, PROGRAM, WHEN, "BUNDLE_PURCHASE", "CERTAIN_YES"))
+
+    @pytest.mark.parametrize(
+        "text", ["2022\\", "'", "2022-07-01 00:00:00.000000'; --", "٢٠٢٢-07-01 00:00:00.000000", "2022-07-01"]
+    )
+    def test_a_timestamp_text_of_another_form_is_refused(self, monkeypatch, text):
         writer = writers.MySQLBatchWriter(connection)
-        row = writers.InsertRow(
-            1, str(PROGRAM), "2022-07-01 00:00:00.000000'), (2, 'x", "BUNDLE_PURCHASE", "CERTAIN_YES", "2022-07-02"
-        )
+        monkeypatch.setattr(writer, "_adapt_timestamp", lambda value: text)
+        with pytest.raises(ValueError, match="not a checked value"):
+            writer.row(IntentKey(1, PROGRAM, WHEN, "BUNDLE_PURCHASE", "CERTAIN_YES"))
+
+    @pytest.mark.parametrize(
+        "key",
+        [
+            IntentKey("1) --", PROGRAM, WHEN, "BUNDLE_PURCHASE", "CERTAIN_YES"),
+            IntentKey(True, PROGRAM, WHEN, "BUNDLE_PURCHASE", "CERTAIN_YES"),
+            IntentKey(1, PROGRAM, WHEN, "GUESSED', 'x", "CERTAIN_YES"),
+            IntentKey(1, PROGRAM, WHEN, "BUNDLE_PURCHASE", "' OR 1=1 --"),
+        ],
+    )
+    def test_an_id_or_name_of_another_form_is_refused(self, key):
+        with pytest.raises(ValueError, match="not a checked value"):
+            writers.MySQLBatchWriter(connection).row(key)
+
+    def test_a_hostile_created_sends_no_statement(self, monkeypatch, django_assert_num_queries):
+        writer = writers.MySQLBatchWriter(connection)
+        row = writer.row(IntentKey(1, PROGRAM, WHEN, "BUNDLE_PURCHASE", "CERTAIN_YES"))
+        monkeypatch.setattr(writer, "_adapt_timestamp", lambda value: "2022-07-02 00:00:00'), (2, 'x")
         with django_assert_num_queries(0), pytest.raises(ValueError, match="not a checked value"):
-            writer.insert([row])
+            writer.insert([row], created=WHEN)
         assert not ProgramIntent.objects.exists()
 
 
