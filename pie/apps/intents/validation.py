@@ -148,7 +148,7 @@ def intent_key_cleaner(*, now: datetime) -> Callable[[Mapping], IntentKey]:
     are read once, and rows of plain strings that are all valid take a short path.
     """
     latest = now + max_clock_skew()
-    reasons, certainties, parse_uuid = _REASONS, _CERTAINTIES, _parse_uuid
+    reasons, certainties, parse_uuid, new_key = _REASONS, _CERTAINTIES, _parse_uuid, tuple.__new__
 
     def clean(row: Mapping) -> IntentKey:
         user, program, timestamp = row.get("lms_user_id"), row.get("program_uuid"), row.get("effective_timestamp")
@@ -173,7 +173,8 @@ def intent_key_cleaner(*, now: datetime) -> Callable[[Mapping], IntentKey]:
                 pass
             else:
                 if is_lms_user_id(user_id) and instant <= latest:
-                    return IntentKey(user_id, program_id, instant, reason, certainty)
+                    # tuple.__new__ skips the Python frame of IntentKey's own __new__ (once per row).
+                    return new_key(IntentKey, (user_id, program_id, instant, reason, certainty))
         return _checked_key(row, latest=latest)
 
     return clean

@@ -7,8 +7,8 @@ many were new, and reads which rows of a batch the table already holds. ``batche
 its only caller: a writer's rows are made by its ``row`` from ``IntentKey``s that
 ``validation`` checked, in the worker thread that checks a batch.
 
-Columns are always in ``IntentKey``'s order, then ``created``: positions below are derived
-from it.
+Columns are always in ``IntentKey``'s order, then ``created``; a row lists the key's values
+in that order (``test_services`` checks the stored values of each column).
 """
 
 import re
@@ -28,8 +28,8 @@ from pie.apps.intents.models import ProgramIntent
 LOOKUP_CHUNK = 10_000
 
 INSERT_FIELDS = (*IntentKey._fields, "created")
-_PROGRAM = IntentKey._fields.index("program_uuid")
-_TIMESTAMP = IntentKey._fields.index("effective_timestamp")
+# A timestamp's text as SQLite stores it: Django's, with decimals only when not all zero.
+_SQLITE_DATETIME_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{6})?")
 
 
 class BatchWriter:
@@ -116,28 +116,35 @@ class BatchWriter:
 
 
 class SQLiteBatchWriter(BatchWriter):
-    """SQLite: ``INSERT OR IGNORE`` of parameters through ``executemany``. SQLite looks a key up before writing."""
+    """
+    SQLite: ``INSERT OR IGNORE`` through ``executemany``, the key's values as parameters.
+    SQLite looks a key up before writing. The batch's one ``created`` is written in the
+    statement, as a text of the allowed form (``_SQLITE_DATETIME_TEXT``), so that no row
+    is copied to add it.
+    """
 
     vendor = "sqlite"
 
     def __init__(self, db):
         super().__init__(db)
         columns = ", ".join(self._columns.values())
-        self._sql = f"INSERT OR IGNORE INTO {self._table} ({columns}) VALUES ({', '.join(['%s'] * len(INSERT_FIELDS))})"
+        placeholders = ", ".join(["%s"] * len(IntentKey._fields))
+        self._sql = f"INSERT OR IGNORE INTO {self._table} ({columns}) VALUES ({placeholders}, '{{created}}')"
 
-    def row(self, key: IntentKey) -> list:
-        values = list(key)
-        values[_PROGRAM] = self._programs.get(key.program_uuid) or self._program_text(key.program_uuid)
-        values[_TIMESTAMP] = self._adapt_timestamp(key.effective_timestamp)
-        return values
+    def row(self, key: IntentKey) -> tuple:
+        """The key's values as parameters, in ``IntentKey``'s order."""
+        program = self._programs.get(key.program_uuid) or self._program_text(key.program_uuid)
+        return (key.lms_user_id, program, self._adapt_timestamp(key.effective_timestamp), key.reason, key.certainty)
 
-    def insert(self, rows: list[list], *, created: datetime) -> int:
-        created_text = [self._timestamp_text(created)]
+    def insert(self, rows: list[tuple], *, created: datetime) -> int:
+        created_text = self._timestamp_text(created)
+        if not _SQLITE_DATETIME_TEXT.fullmatch(created_text):
+            raise ValueError(f"not a checked value: {created_text!r}")
         with self.db.cursor() as cursor:
-            cursor.executemany(self._sql, [row + created_text for row in rows])
+            cursor.executemany(self._sql.format(created=created_text), rows)
             return cursor.rowcount
 
-    def _probe(self, row: list) -> str:
+    def _probe(self, row: tuple) -> str:
         return "|".join(map(str, row))
 
     def _recorded_text_sql(self) -> str:
