@@ -27,4 +27,4 @@ RUN SECRET_KEY=collectstatic-only DATABASE_URL=sqlite:////tmp/unused.sqlite3 \
 EXPOSE 18781
 # The system checks run first, so a missing JWT key set or secret stops the container with
 # a clear message instead of serving requests that would all be refused.
-CMD ["sh", "-c", "python manage.py check --deploy --fail-level ERROR && exec gunicorn pie.wsgi:application --bind 0.0.0.0:18781 --workers 2 --access-logfile -"]
+CMD ["sh", "-c", "python manage.py check --deploy --fail-level ERROR && exec gunicorn -c pie/docker_gunicorn_configuration.py pie.wsgi:application"]

@@ -1,6 +1,6 @@
 .DEFAULT_GOAL := help
 .PHONY: help run test test-mysql quality migrations-check validate upgrade requirements \
-        mysql-build-deps bench-bulk bench-bulk-mysql pii_check clean
+        mysql-build-deps bench-bulk bench-bulk-mysql bench-api pii_check clean
 
 VENV := .venv
 VPY := $(VENV)/bin/python
@@ -23,6 +23,10 @@ $(VENV)/.base-installed: $(VPY) requirements/base.txt
 
 $(VENV)/.test-installed: $(VPY) requirements/base.txt requirements/test.txt
 	$(PIP) -r requirements/test.txt
+	@touch $@
+
+$(VENV)/.production-installed: $(VENV)/.mysql-installed requirements/production.txt
+	$(PIP) -r requirements/production.txt
 	@touch $@
 
 $(VENV)/.mysql-installed: $(VPY) requirements/mysql.txt
@@ -72,6 +76,10 @@ bench-bulk: $(VENV)/.test-installed ## benchmark bulk_insert_intents on SQLite a
 
 bench-bulk-mysql: $(VENV)/.test-installed $(VENV)/.mysql-installed ## the same benchmark on MySQL/MariaDB (MYSQL_URL)
 	$(VPY) scripts/bench_bulk.py --rows $(ROWS) --database-url $(MYSQL_URL)_bench
+
+bench-api: $(VENV)/.test-installed $(VENV)/.production-installed ## benchmark the HTTP API under gunicorn against a bare WSGI app, on MariaDB (ROWS=1000000)
+	@command -v wrk >/dev/null || sh scripts/install-wrk.sh
+	$(VPY) scripts/bench_api.py --rows $(ROWS) --database-url $(MYSQL_URL)_bench_api $(BENCH_API_ARGS)
 
 clean: ## remove the virtualenv, caches and the local SQLite database
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis pie.sqlite3

@@ -48,7 +48,7 @@ EPOCH = datetime(2019, 1, 1, tzinfo=UTC)
 PLUS_TWO = timedelta(hours=2)
 
 
-def generate_rows(*, rows: int, seed: int, native_uuid: bool):
+def generate_rows(*, rows: int, seed: int, native_uuid: bool, learners: int | None = None):
     """
     Yield ``(csv_fields, db_params)`` for each row; ``db_params`` is None for a bad row.
 
@@ -57,7 +57,7 @@ def generate_rows(*, rows: int, seed: int, native_uuid: bool):
     """
     rnd = random.Random(seed)
     programs = [uuid.UUID(int=rnd.getrandbits(128), version=4) for _ in range(3000)]
-    learners = max(rows // 2, 10)
+    learners = learners or max(rows // 2, 10)
     recent: list[tuple] = []
     created = "2026-01-01 00:00:00"
     for n in range(rows):
@@ -104,13 +104,15 @@ def _bad_row(rnd: random.Random, programs: list) -> list[str]:
     return good
 
 
-def write_csv(*, path: Path, rows: int, seed: int) -> None:
+def write_csv(*, path: Path, rows: int, seed: int, learners: int | None = None, extra_rows=()) -> None:
+    """Write the generated report (``learners`` LMS ids, by default rows / 2), then ``extra_rows``."""
     tmp = path.with_suffix(".tmp")
     with tmp.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
         writer.writerow(HEADER)
-        for fields, _ in generate_rows(rows=rows, seed=seed, native_uuid=False):
+        for fields, _ in generate_rows(rows=rows, seed=seed, native_uuid=False, learners=learners):
             writer.writerow(fields)
+        writer.writerows(extra_rows)
     tmp.rename(path)
 
 

@@ -17,6 +17,7 @@ db = module.DATABASES.get("default", {})
 print(json.dumps({
     "ENGINE": db.get("ENGINE"), "NAME": str(db.get("NAME")), "OPTIONS": db.get("OPTIONS", {}),
     "SECRET_KEY": module.SECRET_KEY, "ALLOWED_HOSTS": module.ALLOWED_HOSTS, "DEBUG": module.DEBUG,
+    "CONN_MAX_AGE": db.get("CONN_MAX_AGE"), "CONN_HEALTH_CHECKS": db.get("CONN_HEALTH_CHECKS"),
 }))
 """
 
@@ -53,6 +54,22 @@ def test_every_module_honours_database_url(module):
     assert "STRICT_TRANS_TABLES" in options["init_command"]
     assert "time_zone='+00:00'" in options["init_command"]
     assert options["isolation_level"] == "read committed"
+
+
+def test_production_keeps_connections_and_checks_them_before_reuse():
+    values = load_settings("pie.settings.production", DATABASE_URL="mysql://pie:secret@db:3306/pie", SECRET_KEY="x")
+    assert (values["CONN_MAX_AGE"], values["CONN_HEALTH_CHECKS"]) == (60, True)
+    values = load_settings(
+        "pie.settings.production",
+        DATABASE_URL="mysql://pie:secret@db:3306/pie",
+        SECRET_KEY="x",
+        DATABASE_CONN_MAX_AGE="0",
+    )
+    assert (values["CONN_MAX_AGE"], values["CONN_HEALTH_CHECKS"]) == (0, False)
+
+
+def test_local_settings_open_a_connection_per_request():
+    assert load_settings("pie.settings.local")["CONN_MAX_AGE"] == 0
 
 
 def test_production_refuses_to_start_without_a_secret_key():

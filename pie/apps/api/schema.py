@@ -6,7 +6,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 class EdxJwtAuthenticationScheme(OpenApiAuthenticationExtension):
     """The header ``Authorization: JWT <token>``: an API key, as OpenAPI's bearer scheme means "Bearer"."""
 
-    target_class = "edx_rest_framework_extensions.auth.jwt.authentication.JwtAuthentication"
+    target_class = "pie.apps.core.authentication.JwtAuthentication"
     name = "JwtAuth"
     priority = 1
 

@@ -1,5 +1,6 @@
 """Building tokens for the tests: valid ones through mint_lms_jwt, hostile ones by hand."""
 
+import json
 import time
 
 import jwt
@@ -41,6 +42,11 @@ def development_private_key():
 
 def sign_with_development_key(claims: dict, *, algorithm: str = "RS256") -> str:
     return jwt.encode(claims, development_private_key(), algorithm=algorithm)
+
+
+def sign_any_claims(claims: dict, *, algorithm: str = "RS256") -> str:
+    """Signed with the development key, whatever the claims hold (PyJWT's encode refuses some values)."""
+    return jwt.api_jws.PyJWS().encode(json.dumps(claims).encode(), development_private_key(), algorithm=algorithm)
 
 
 def sign_with_devstack_secret(claims: dict) -> str:

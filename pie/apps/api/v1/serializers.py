@@ -128,7 +128,7 @@ class MostRecentAndCertainRequestSerializer(StrictSerializer):
 
 
 class ProgramIntentResponseSerializer(serializers.Serializer):
-    """An intent, as every endpoint returns it."""
+    """An intent, as every endpoint returns it (the schema's description of ``intent_representation``)."""
 
     id = serializers.IntegerField()
     lms_user_id = serializers.IntegerField()
@@ -137,3 +137,21 @@ class ProgramIntentResponseSerializer(serializers.Serializer):
     certainty = serializers.ChoiceField(choices=IntentCertainty.choices)
     effective_timestamp = serializers.DateTimeField()
     created = serializers.DateTimeField()
+
+
+def intent_representation(intent) -> dict:
+    """
+    An intent (a ``ProgramIntent`` or a selector's ``IntentRow``) as the API returns it:
+    what ``ProgramIntentResponseSerializer`` documents, without a DRF field per value.
+    The UUID and the (UTC) datetimes are left to the JSON renderer, which writes them as
+    the serializer would; a test holds the two to the same output.
+    """
+    return {
+        "id": intent.id,
+        "lms_user_id": intent.lms_user_id,
+        "program_uuid": intent.program_uuid,
+        "reason": intent.reason,
+        "certainty": intent.certainty,
+        "effective_timestamp": intent.effective_timestamp,
+        "created": intent.created,
+    }

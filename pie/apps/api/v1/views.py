@@ -19,6 +19,7 @@ from pie.apps.api.v1.serializers import (
     MostRecentAndCertainRequestSerializer,
     ProgramIntentCreateRequestSerializer,
     ProgramIntentResponseSerializer,
+    intent_representation,
 )
 from pie.apps.core.lms import MAX_LMS_USER_ID
 from pie.apps.intents import selectors, services
@@ -85,7 +86,7 @@ class ProgramIntentViewSet(ViewSet):
         set_custom_attribute("pie_intent_certainty", intent.certainty)
         if not created:
             raise IntentAlreadyRecorded()
-        return Response(ProgramIntentResponseSerializer(intent).data, status=status.HTTP_201_CREATED)
+        return Response(intent_representation(intent), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         operation_id="program_intents_most_recent_and_certain",
@@ -119,11 +120,11 @@ class ProgramIntentViewSet(ViewSet):
         # .. custom_attribute_description: True when staff read another learner's intents.
         set_custom_attribute("pie_read_on_behalf", on_behalf)
         program_uuids = query.validated_data.get("program_uuid")
-        intents = list(selectors.most_recent_and_certain(lms_user_id=lms_user_id, program_uuids=program_uuids))
+        intents = selectors.most_recent_and_certain(lms_user_id=lms_user_id, program_uuids=program_uuids)
         # .. custom_attribute_name: pie_programs_requested
         # .. custom_attribute_description: How many program_uuid values the query named (0: all programs).
         set_custom_attribute("pie_programs_requested", len(program_uuids or ()))
         # .. custom_attribute_name: pie_programs_returned
         # .. custom_attribute_description: How many programs (intents) the answer lists.
         set_custom_attribute("pie_programs_returned", len(intents))
-        return Response(ProgramIntentResponseSerializer(intents, many=True).data)
+        return Response([intent_representation(intent) for intent in intents])

@@ -11,7 +11,7 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 from pie.apps.intents import services
 from pie.apps.intents.constants import IntentCertainty, IntentReason
 from pie.apps.intents.models import ProgramIntent
-from pie.apps.intents.selectors import most_recent_and_certain
+from pie.apps.intents.selectors import IntentRow, most_recent_and_certain
 from pie.apps.intents.tests.factories import BASE_TIME, ProgramIntentFactory
 
 YES, NO, MAYBE = IntentCertainty.CERTAIN_YES, IntentCertainty.CERTAIN_NO, IntentCertainty.MAYBE
@@ -20,6 +20,11 @@ LEARNER = 1001
 
 def at(minutes):
     return BASE_TIME + timedelta(minutes=minutes)
+
+
+def rows(*intents):
+    """The selector's rows for these intents: their values as the ORM reads them back."""
+    return [IntentRow(*ProgramIntent.objects.values_list(*IntentRow._fields).get(pk=intent.pk)) for intent in intents]
 
 
 # Each case: the intents of one learner for one program, as (name, certainty, minutes,
@@ -64,7 +69,7 @@ def test_rule_table(intents, expected):
         )
         for name, certainty, minutes, reason in intents
     }
-    assert list(most_recent_and_certain(lms_user_id=LEARNER)) == [made[expected]]
+    assert list(most_recent_and_certain(lms_user_id=LEARNER)) == rows(made[expected])
 
 
 @pytest.mark.django_db
@@ -77,7 +82,7 @@ def test_tie_on_timestamp_goes_to_the_later_created_even_with_the_smaller_id(mon
         services.record_intents([{**row, "effective_timestamp": at(1)}])
     first, second = ProgramIntent.objects.order_by("id")
     assert first.created > second.created
-    assert list(most_recent_and_certain(lms_user_id=LEARNER)) == [first]
+    assert list(most_recent_and_certain(lms_user_id=LEARNER)) == rows(first)
 
 
 @pytest.mark.django_db
@@ -96,7 +101,7 @@ def test_tie_on_timestamp_and_created_goes_to_the_larger_id():
     )
     first, second = ProgramIntent.objects.order_by("id")
     assert first.created == second.created
-    assert list(most_recent_and_certain(lms_user_id=LEARNER)) == [second]
+    assert list(most_recent_and_certain(lms_user_id=LEARNER)) == rows(second)
 
 
 @pytest.mark.django_db
@@ -106,7 +111,7 @@ def test_one_intent_per_program_newest_first_and_only_the_learners_own():
     ProgramIntentFactory(lms_user_id=LEARNER, program_uuid=older, effective_timestamp=at(0), certainty=NO)
     b = ProgramIntentFactory(lms_user_id=LEARNER, program_uuid=newer, effective_timestamp=at(30), certainty=MAYBE)
     ProgramIntentFactory(lms_user_id=LEARNER + 1, program_uuid=older, effective_timestamp=at(60))
-    assert list(most_recent_and_certain(lms_user_id=LEARNER)) == [b, a]
+    assert list(most_recent_and_certain(lms_user_id=LEARNER)) == rows(b, a)
 
 
 @pytest.mark.django_db
@@ -114,7 +119,7 @@ def test_narrowed_to_given_programs():
     wanted, other = uuid.uuid4(), uuid.uuid4()
     a = ProgramIntentFactory(lms_user_id=LEARNER, program_uuid=wanted)
     ProgramIntentFactory(lms_user_id=LEARNER, program_uuid=other)
-    assert list(most_recent_and_certain(lms_user_id=LEARNER, program_uuids=[str(wanted)])) == [a]
+    assert list(most_recent_and_certain(lms_user_id=LEARNER, program_uuids=[str(wanted)])) == rows(a)
     assert list(most_recent_and_certain(lms_user_id=LEARNER, program_uuids=[])) == []
 
 
@@ -184,4 +189,4 @@ class TestAgainstOracle(HypothesisTestCase):
         if narrow is not None:
             mine = mine.filter(program_uuid__in=narrow)
         expected = oracle(list(mine))
-        assert list(most_recent_and_certain(lms_user_id=LEARNER, program_uuids=narrow)) == expected
+        assert list(most_recent_and_certain(lms_user_id=LEARNER, program_uuids=narrow)) == rows(*expected)
