@@ -113,13 +113,16 @@ class ProgramIntentViewSet(ViewSet):
     )
     @action(detail=False, methods=["get"], url_path="most_recent_and_certain", url_name="most_recent_and_certain")
     def most_recent_and_certain(self, request):
-        query = MostRecentAndCertainRequestSerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        lms_user_id, on_behalf = lms_user_id_to_act_for(request, requested=query.validated_data.get("lms_user_id"))
+        query = {}
+        if request.query_params:  # the dashboard's own call has none: nothing to check
+            serializer = MostRecentAndCertainRequestSerializer(data=request.query_params)
+            serializer.is_valid(raise_exception=True)
+            query = serializer.validated_data
+        lms_user_id, on_behalf = lms_user_id_to_act_for(request, requested=query.get("lms_user_id"))
         # .. custom_attribute_name: pie_read_on_behalf
         # .. custom_attribute_description: True when staff read another learner's intents.
         set_custom_attribute("pie_read_on_behalf", on_behalf)
-        program_uuids = query.validated_data.get("program_uuid")
+        program_uuids = query.get("program_uuid")
         intents = selectors.most_recent_and_certain(lms_user_id=lms_user_id, program_uuids=program_uuids)
         # .. custom_attribute_name: pie_programs_requested
         # .. custom_attribute_description: How many program_uuid values the query named (0: all programs).
