@@ -9,7 +9,7 @@ fault. ``intent_key_cleaner`` applies the same rules to the many rows of a batch
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 
 from django.conf import settings
@@ -20,9 +20,17 @@ from pie.apps.intents.exceptions import InvalidIntentError
 
 _REASONS = frozenset(IntentReason.values)
 _CERTAINTIES = frozenset(IntentCertainty.values)
-# "2022-07-01 00:00:00 Z" (the warehouse form) has a space before its zone designator,
-# which datetime.fromisoformat does not accept.
-_SPACE_BEFORE_ZONE = re.compile(r"\s+(?=(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$)")
+# The timestamps PIE reads: ISO 8601's extended forms, a date alone or a date and a time
+# (separated by "T" or a space) with an optional zone, and the warehouse's form, which
+# puts spaces before its "Z" (2022-07-01 00:00:00 Z). ASCII digits only: datetime's
+# own fromisoformat also takes forms no one documents (basic format, 64 digits).
+_TIMESTAMP = re.compile(
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})"
+    r"(?:[T ](?P<time>[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?) *(?P<zone>[Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)?)?"
+)
+# A UUID's 32 hex digits, bare or in the hyphenated form: uuid.UUID alone also takes
+# braces, "urn:uuid:", hyphens anywhere, and (through int()) a sign or underscores.
+_UUID = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 _REQUIRED = "This field is required."
 _MESSAGES = {
@@ -42,21 +50,20 @@ def max_clock_skew() -> timedelta:
 
 def parse_timestamp(value: str) -> datetime:
     """
-    Parse an ISO 8601 timestamp, or the warehouse form ``2022-07-01 00:00:00 Z``.
-
-    Naive timestamps are taken as UTC. Raises ``ValueError`` on anything else.
+    Parse a timestamp of the documented forms: ISO 8601 (``2022-07-01T00:00:00Z``,
+    ``2022-07-01T02:00:00+02:00``, ``2022-07-01``), or the warehouse form
+    ``2022-07-01 00:00:00 Z``. Surrounding spaces are ignored; naive timestamps are taken as
+    UTC. Raises ``ValueError`` on anything else.
     """
-    text = value.strip()
-    # The warehouse form, most rows of a bulk load, skips the substitution: stripping the
-    # spaces before its "Z" gives what the substitution would.
-    text = text[:-2].rstrip() + "Z" if text.endswith(" Z") else _SPACE_BEFORE_ZONE.sub("", text)
-    parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
+    match = _TIMESTAMP.fullmatch(value.strip(" "))
+    if match is None:
+        raise ValueError(f"{value[:40]!r} is not an ISO 8601 timestamp")
+    date, time, zone = match.group("date", "time", "zone")
+    parsed = datetime.fromisoformat(f"{date}T{time}" if time else date)
+    if zone is None or zone in "Zz":
         return parsed.replace(tzinfo=UTC)
-    if parsed.tzinfo is UTC:
-        return parsed
     try:
-        return parsed.astimezone(UTC)
+        return parsed.replace(tzinfo=_zone(zone)).astimezone(UTC)
     except OverflowError:
         # Such as 0001-01-01T00:00:00+01:00: before year 1 once in UTC.
         raise ValueError(f"{value!r} is out of range in UTC") from None
@@ -79,14 +86,26 @@ def _clean_program_uuid(value) -> uuid.UUID:
         return value
     if not isinstance(value, str):
         raise ValueError
-    return _parse_uuid(value)
+    return parse_uuid(value)
+
+
+@lru_cache(maxsize=256)
+def _zone(text: str) -> timezone:
+    """The fixed offset of ``+HH``, ``+HHMM`` or ``+HH:MM`` (or ``-``); ``ValueError`` beyond ±23:59."""
+    digits = text[1:].replace(":", "")
+    offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+    return timezone(-offset if text[0] == "-" else offset)
 
 
 # A bulk load names a few thousand programs over millions of rows: each UUID text is
 # parsed once. Only valid texts are cached.
 @lru_cache(maxsize=65536)
-def _parse_uuid(text: str) -> uuid.UUID:
-    return uuid.UUID(text.strip())
+def parse_uuid(text: str) -> uuid.UUID:
+    """A UUID written as 32 hex digits, bare or hyphenated (surrounding spaces ignored); ``ValueError`` otherwise."""
+    stripped = text.strip(" ")
+    if not _UUID.fullmatch(stripped):
+        raise ValueError(f"{text[:40]!r} is not a UUID")
+    return uuid.UUID(stripped)
 
 
 def _clean_effective_timestamp(value, latest: datetime) -> datetime:
@@ -148,7 +167,7 @@ def intent_key_cleaner(*, now: datetime) -> Callable[[Mapping], IntentKey]:
     are read once, and rows of plain strings that are all valid take a short path.
     """
     latest = now + max_clock_skew()
-    reasons, certainties, parse_uuid, new_key = _REASONS, _CERTAINTIES, _parse_uuid, tuple.__new__
+    reasons, certainties, new_key = _REASONS, _CERTAINTIES, tuple.__new__
 
     def clean(row: Mapping) -> IntentKey:
         user, program, timestamp = row.get("lms_user_id"), row.get("program_uuid"), row.get("effective_timestamp")

@@ -261,3 +261,21 @@ def test_monitoring_attributes_say_created_or_duplicate(learner, staff, intent_b
     assert recorded_attributes["pie_intent_created"] is False
     post_json(staff, intent_body(lms_user_id=8))
     assert recorded_attributes["pie_intent_on_behalf"] is True
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        pytest.param("program_uuid", "+6e1e5a3c1e384f0c9a443b9f1f0c6a2", id="uuid with a sign"),
+        pytest.param("program_uuid", "{6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e}", id="uuid in braces"),
+        pytest.param("program_uuid", "6e1e5a3c_1e38_4f0c_9a44_3b9f1f0c6a2e", id="uuid with underscores"),
+        pytest.param("effective_timestamp", 20240701, id="timestamp as a number"),
+        pytest.param("effective_timestamp", "1" * 64, id="64 ones"),
+        pytest.param("effective_timestamp", "2024-07-01\n00:00:00", id="timestamp with a newline"),
+    ],
+)
+def test_identifiers_and_timestamps_are_read_strictly(learner, intent_body, field, value):
+    response = post_json(learner, intent_body(**{field: value}))
+    assert response.status_code == 400
+    assert set(field_errors(response)) == {field}
+    assert not ProgramIntent.objects.exists()

@@ -201,3 +201,10 @@ def test_monitoring_attributes_say_when_staff_read_for_a_learner(staff, intents_
 def test_what_is_posted_is_read_back(learner, intent_body):
     created = learner.post(CREATE_URL, intent_body(), format="json").json()
     assert learner.get(LIST_URL).json() == [created]
+
+
+@pytest.mark.parametrize("value", ["+6e1e5a3c1e384f0c9a443b9f1f0c6a2", "urn:uuid:6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e"])
+def test_a_program_uuid_in_a_lenient_form_is_400(learner, value):
+    response = learner.get(LIST_URL, {"program_uuid": value})
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["program_uuid"]

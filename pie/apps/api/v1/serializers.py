@@ -16,6 +16,7 @@ from rest_framework.utils import html
 
 from pie.apps.core.lms import MAX_LMS_USER_ID, is_lms_user_id
 from pie.apps.intents.constants import CERTAINTY_MAX_LENGTH, REASON_MAX_LENGTH, IntentCertainty, IntentReason
+from pie.apps.intents.validation import parse_uuid
 
 # Longer than any ISO 8601 timestamp; a bound so no huge string reaches the parser.
 TIMESTAMP_MAX_LENGTH = 64
@@ -63,16 +64,27 @@ class CertaintyField(serializers.CharField):
 
 @extend_schema_field({"type": "string", "format": "date-time"})
 class TimestampField(BlankIsNotOmittedMixin, serializers.CharField):
-    """An ISO 8601 timestamp, parsed by the domain (naive means UTC)."""
-
-
-class UuidStringField(serializers.UUIDField):
-    """A UUID written as a string: DRF's UUIDField would also take a number as a UUID's integer value."""
+    """An ISO 8601 timestamp, as a string (DRF's CharField would take a number), parsed by the domain."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
-            self.fail("invalid", value=data)
+            self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class UuidStringField(serializers.UUIDField):
+    """
+    A UUID written as a string in one of its canonical forms, read by the domain's parser:
+    DRF's UUIDField would also take a number, braces, "urn:uuid:" or a sign.
+    """
+
+    def to_internal_value(self, data):
+        try:
+            if not isinstance(data, str):
+                raise ValueError
+            return parse_uuid(data)
+        except ValueError:
+            self.fail("invalid", value=data)
 
 
 class StrictSerializer(serializers.Serializer):

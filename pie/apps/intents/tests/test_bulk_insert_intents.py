@@ -521,3 +521,19 @@ def test_a_database_error_keeps_the_batches_written_and_says_so(write, monkeypat
     assert "Lost connection" in outcome.error
     assert outcome.summary["created"] == 3
     assert [row[0] for row in stored()] == [1, 2, 3]
+
+
+def test_lenient_uuid_and_timestamp_forms_are_rejected_rows(write):
+    rows = [
+        line(user=1),
+        line(user=2, program="+6e1e5a3c1e384f0c9a443b9f1f0c6a2"),
+        line(user=3, when='"2022-07-01\n00:00:00 Z"'),
+        line(user=4, when="1" * 64),
+        line(user=5),
+    ]
+    outcome = load(write(csv_text(*rows)))
+    assert outcome.returncode == command_module.EXIT_ROWS_REJECTED
+    assert [row[0] for row in stored()] == [1, 5]
+    assert "line 3: program_uuid '+6e1e5a3c1e384f0c9a443b9f1f0c6a2'" in outcome.stderr
+    assert "line 4: effective_time '2022-07-01\\n00:00:00 Z'" in outcome.stderr
+    assert "line 6: effective_time" in outcome.stderr

@@ -140,7 +140,7 @@ def test_timestamp_forms(text, expected):
 
 @pytest.mark.parametrize("text", ["", "Z", "07/01/2022", "2022-07-01 25:00:00", "2022-07-01T00:00:00 EST"])
 def test_unparseable_timestamps(text):
-    with pytest.raises(ValueError, match=r"Invalid isoformat|out of range|must be in"):
+    with pytest.raises(ValueError, match=r"not an ISO 8601 timestamp|out of range|must be in"):
         parse_timestamp(text)
 
 
@@ -220,13 +220,12 @@ def test_the_batch_cleaner_reads_only_the_row_keys_it_knows():
 
 @pytest.mark.parametrize("lms_user_id", ["7", " 12 ", "2147483647", "007"])
 @pytest.mark.parametrize(
-    "program_uuid", [GOOD["program_uuid"], " 6E1E5A3C1E384F0C9A443B9F1F0C6A2E ", "urn:uuid:" + GOOD["program_uuid"]]
+    "program_uuid", [GOOD["program_uuid"], " 6E1E5A3C1E384F0C9A443B9F1F0C6A2E ", GOOD["program_uuid"].upper()]
 )
 @pytest.mark.parametrize(
     "effective_timestamp",
     [
         "2024-05-01 10:00:00 Z",
-        "2024-05-01 10:00:00\tZ",
         "2024-05-01T10:00:00Z",
         "2024-05-01T10:00:00.000001Z",
         "2024-05-01T12:00:00+02:00",
@@ -238,3 +237,75 @@ def test_the_batch_cleaner_short_path_gives_the_same_key(lms_user_id, program_uu
     values = {**GOOD, "lms_user_id": lms_user_id, "program_uuid": program_uuid}
     values["effective_timestamp"] = effective_timestamp
     assert intent_key_cleaner(now=NOW)(values) == clean_intent_values(**values, now=NOW)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("+6e1e5a3c1e384f0c9a443b9f1f0c6a2", id="a sign and 31 digits"),
+        pytest.param("6e1e5a3c_1e38_4f0c_9a44_3b9f1f0c6a2e", id="underscores"),
+        pytest.param("6e1e5a3c1e384f0c9a443b9f1f0c6a2\u0663", id="a non-ASCII digit"),
+        pytest.param("{6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e}", id="braces"),
+        pytest.param("urn:uuid:6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e", id="urn"),
+        pytest.param("6e1e5a3c1e38-4f0c-9a44-3b9f1f0c6a2e", id="a hyphen missing"),
+        pytest.param("6e1e-5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e", id="a hyphen misplaced"),
+        pytest.param("6e1e5a3c1e384f0c9a443b9f1f0c6a2e0", id="33 digits"),
+        pytest.param("6e1e5a3c1e384f0c9a443b9f1f0c6a2e\n", id="a newline"),
+    ],
+)
+def test_only_the_canonical_uuid_forms_are_read(text):
+    with pytest.raises(InvalidIntentError) as raised:
+        clean(program_uuid=text)
+    assert set(raised.value.errors) == {"program_uuid"}
+    with pytest.raises(InvalidIntentError):
+        intent_key_cleaner(now=NOW)({**GOOD, "program_uuid": text})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("1" * 64, id="64 ones"),
+        pytest.param("20240701", id="basic format date"),
+        pytest.param("20240501T100000Z", id="basic format"),
+        pytest.param("2024-05-01\n10:00:00", id="a newline inside"),
+        pytest.param("2024-05-01 10:00:00\tZ", id="a tab before the zone"),
+        pytest.param("2024-05-01T10:00:00.1234567Z", id="seven decimals"),
+        pytest.param("2024-W18-3", id="week date"),
+        pytest.param("\u0662\u0660\u0662\u0664-05-01", id="non-ASCII digits"),
+        pytest.param("2024-05-01T10", id="an hour alone"),
+        pytest.param("2024-05-01 Z", id="a zone without a time"),
+    ],
+)
+def test_only_the_documented_timestamp_forms_are_read(text):
+    with pytest.raises(InvalidIntentError) as raised:
+        clean(effective_timestamp=text)
+    assert set(raised.value.errors) == {"effective_timestamp"}
+    with pytest.raises(InvalidIntentError):
+        intent_key_cleaner(now=NOW)({**GOOD, "effective_timestamp": text})
+
+
+def _is_canonical_uuid(text: str) -> bool:
+    """The oracle: 32 hex digits, or 8-4-4-4-12 of them joined by hyphens."""
+    hexdigits = set("0123456789abcdefABCDEF")
+    parts = text.split("-")
+    if len(parts) == 1:
+        return len(text) == 32 and set(text) <= hexdigits
+    return [len(part) for part in parts] == [8, 4, 4, 4, 12] and set("".join(parts)) <= hexdigits
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    text=st.one_of(
+        st.text(alphabet="0123456789abcdefABCDEF-_+{}:xu\u0663 ", min_size=28, max_size=40),
+        st.uuids().map(str),
+        st.uuids().map(lambda value: value.hex),
+    )
+)
+def test_a_uuid_text_is_read_exactly_when_it_is_canonical(text):
+    try:
+        clean(program_uuid=text)
+    except InvalidIntentError:
+        accepted = False
+    else:
+        accepted = True
+    assert accepted == _is_canonical_uuid(text.strip(" "))
