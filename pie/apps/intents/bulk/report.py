@@ -61,26 +61,49 @@ class LoadSummary:
         return json.dumps(asdict(self), sort_keys=True)
 
 
-class LoadReport:
-    """Counts a load's outcome and reports each rejected row."""
+class ErrorsFileError(Exception):
+    """The errors file could not be written (a full disk...): the operator's record is incomplete."""
 
-    def __init__(self, *, file: str, stream: TextIO, errors_file: TextIO | None, dry_run: bool):
+
+class TooManyRejected(Exception):
+    """More rows were rejected than ``--max-rejected`` allows: the load stops."""
+
+
+class LoadReport:
+    """
+    Counts a load's outcome and reports each rejected row: every one to the errors file,
+    the first ``shown`` to the terminal stream (then only a count).
+    """
+
+    def __init__(
+        self,
+        *,
+        file: str,
+        stream: TextIO,
+        errors_file: TextIO | None,
+        dry_run: bool,
+        max_rejected: int | None = None,
+        shown: int = 100,
+    ):
         self.file = file
         self.totals = LoadTotals()
         self.dry_run = dry_run
+        self.max_rejected = max_rejected
         self._stream = stream
+        self._errors_file = errors_file
         self._errors = csv.writer(errors_file) if errors_file is not None else None
+        self._has_errors_file = errors_file is not None
+        self._shown, self._printed, self._not_shown = shown, 0, 0
         self._started = time.monotonic()
         self._pending: list[tuple[int, list[str], str]] = []
 
     @property
     def has_errors_file(self) -> bool:
-        return self._errors is not None
+        return self._has_errors_file
 
     def start_errors_file(self, *, header: list[str]) -> None:
         """Write the errors file's header: the error columns, then the original ones."""
-        if self._errors is not None:
-            self._errors.writerow([*ERROR_COLUMNS, *header])
+        self._to_errors_file([[*ERROR_COLUMNS, *header]])
 
     def add_batch(self, result: RecordIntentsResult) -> None:
         totals = self.totals
@@ -93,6 +116,7 @@ class LoadReport:
             rejected = sorted(rejected + self._pending, key=lambda item: item[0])
             self._pending = []
         self._write(rejected)
+        self._check_rejected()
 
     def add_malformed(self, malformed: MalformedRow) -> None:
         self.totals.rows_read += 1
@@ -100,17 +124,55 @@ class LoadReport:
         self._pending.append((malformed.line, malformed.fields, malformed.message))
         if len(self._pending) >= _MAX_PENDING:
             self.flush()
+        self._check_rejected()
 
     def flush(self) -> None:
         """Report the rejected rows held back; call before the summary."""
-        self._write(self._pending)
-        self._pending = []
+        pending, self._pending = self._pending, []
+        self._write(pending)
+
+    def close(self) -> None:
+        """Report what is held back and close the errors file (``ErrorsFileError`` if it fails)."""
+        self.flush()
+        errors_file, self._errors_file = self._errors_file, None
+        if errors_file is not None:
+            self._errors = None
+            try:
+                errors_file.close()
+            except OSError as error:
+                raise ErrorsFileError(f"cannot write the errors file: {error.strerror or error}") from None
+
+    def _check_rejected(self) -> None:
+        if self.max_rejected is not None and self.totals.rejected > self.max_rejected:
+            self.flush()
+            raise TooManyRejected(f"more than {self.max_rejected} rows rejected (--max-rejected)")
 
     def _write(self, rejected: list[tuple[int, list[str], str]]) -> None:
-        for line, fields, reason in rejected:
-            self._stream.write(f"line {line}: {reason}\n")
-            if self._errors is not None:
-                self._errors.writerow([line, reason, *fields])
+        if not rejected:
+            return
+        shown = rejected[: max(self._shown - self._printed, 0)]
+        self._stream.write("".join(f"line {line}: {reason}\n" for line, _, reason in shown))
+        self._printed += len(shown)
+        self._not_shown += len(rejected) - len(shown)
+        self._to_errors_file([line, reason, *fields] for line, fields, reason in rejected)
+
+    def _to_errors_file(self, records) -> None:
+        if self._errors is None:
+            return
+        try:
+            self._errors.writerows(records)
+            self._errors_file.flush()
+        except OSError as error:
+            # Stop writing it (the summary must not fail the same way) and say so.
+            self._errors = None
+            raise ErrorsFileError(f"cannot write the errors file: {error.strerror or error}") from None
+
+    def not_shown_note(self) -> str | None:
+        """What the terminal did not show, if anything: a line for the end of the report."""
+        if not self._not_shown:
+            return None
+        where = "all are in the errors file" if self.has_errors_file else "--errors-file keeps them all"
+        return f"... and {self._not_shown} more rejected rows not shown here ({where})"
 
     def summary(self, *, interrupted: bool = False) -> LoadSummary:
         self.flush()

@@ -10,7 +10,7 @@ import csv
 import gzip
 import io
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -206,11 +206,12 @@ def iter_rows(
         line = reader.line_num + 1
 
 
-def make_reader(text: io.TextIOWrapper):
+def make_reader(lines: Iterable[str]):
     """
-    A csv reader for warehouse reports: the csv module's default dialect (commas, double quotes).
+    A csv reader for warehouse reports: the csv module's default dialect (commas, double
+    quotes), over a text's lines (``lines.BoundedLines``, which bounds their length).
 
     Not ``strict``: a stray quote then costs one row (rejected for its field count or its
     values), not the whole load.
     """
-    return csv.reader(text)
+    return csv.reader(lines)

@@ -15,6 +15,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from pie.apps.intents.bulk import stopping
 from pie.apps.intents.management.commands import bulk_insert_intents as command_module
 from pie.apps.intents.models import ProgramIntent
 
@@ -263,8 +264,11 @@ BAD_ROWS = [
     ),
     pytest.param(f"{PROGRAM},4,BUNDLE_PURCHASE", "expected 5 fields as in the header, found 3", id="too-few-fields"),
     pytest.param(
-        line(reason="X" * 200_000), "not a readable CSV record: field larger than field limit", id="huge-field"
+        line(reason='"' + "X" * 120_000 + "\n" + "X" * 20_000 + '"'),
+        "not a readable CSV record: field larger than field limit",
+        id="huge-field-over-two-lines",
     ),
+    pytest.param(line(reason="X" * 200_000), "longer than 131072 characters: not read", id="huge-line"),
     pytest.param(line() + ",extra", "expected 5 fields as in the header, found 6", id="too-many-fields"),
 ]
 
@@ -428,8 +432,8 @@ class TestOptions:
             pauses.append(seconds)
             clock[0] += seconds
 
-        monkeypatch.setattr(command_module.time, "sleep", sleep)
-        monkeypatch.setattr(command_module.time, "monotonic", lambda: clock[0])
+        monkeypatch.setattr(stopping.time, "sleep", sleep)
+        monkeypatch.setattr(stopping.time, "monotonic", lambda: clock[0])
         rows = [line(user=n) for n in range(1, 8)]
         outcome = load(write(csv_text(*rows)), "--batch-size", "2", "--sleep", "0.25")
         assert outcome.returncode == 0
@@ -461,7 +465,7 @@ class TestInterruption:
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
     def test_ctrl_c_during_a_pause_ends_the_load_there(self, write, monkeypatch):
-        monkeypatch.setattr(command_module.time, "sleep", lambda seconds: os.kill(os.getpid(), signal.SIGINT))
+        monkeypatch.setattr(stopping.time, "sleep", lambda seconds: os.kill(os.getpid(), signal.SIGINT))
         rows = [line(user=n) for n in range(1, 11)]
         outcome = load(write(csv_text(*rows)), "--batch-size", "4", "--sleep", "5", "--json")
         assert outcome.returncode == command_module.EXIT_INTERRUPTED
@@ -537,3 +541,56 @@ def test_lenient_uuid_and_timestamp_forms_are_rejected_rows(write):
     assert "line 3: program_uuid '+6e1e5a3c1e384f0c9a443b9f1f0c6a2'" in outcome.stderr
     assert "line 4: effective_time '2022-07-01\\n00:00:00 Z'" in outcome.stderr
     assert "line 6: effective_time" in outcome.stderr
+
+
+class TestBoundedReporting:
+    def test_a_file_of_only_malformed_rows_reports_every_one(self, write, tmp_path):
+        errors = tmp_path / "rejected.csv"
+        rows = [line(user=n) + "," for n in range(1, 2501)]  # a trailing comma: six fields
+        outcome = load(write(csv_text(*rows)), "--errors-file", str(errors), "--json")
+        assert outcome.returncode == command_module.EXIT_ROWS_REJECTED, outcome.error
+        assert outcome.summary["rejected"] == 2500
+        with errors.open(newline="") as written:
+            records = list(csv.reader(written))
+        assert len(records) == 1 + 2500
+        assert [int(record[0]) for record in records[1:]] == list(range(2, 2502))
+
+    def test_the_terminal_shows_the_first_rejections_and_counts_the_rest(self, write, tmp_path):
+        errors = tmp_path / "rejected.csv"
+        rows = [line(user=n, reason="GUESSED") for n in range(1, 251)]
+        outcome = load(write(csv_text(*rows, line(user=999))), "--errors-file", str(errors))
+        shown = [text for text in outcome.stderr.splitlines() if text.startswith("line ")]
+        assert len(shown) == 100
+        assert "... and 150 more rejected rows not shown here (all are in the errors file)" in outcome.stderr
+        assert len(errors.read_text().splitlines()) == 1 + 250
+        assert [row[0] for row in stored()] == [999]
+
+    def test_max_rejected_stops_a_load_that_is_the_wrong_file(self, write):
+        rows = [line(user=n) for n in range(1, 5)] + [f"{n},x" for n in range(40)]
+        outcome = load(write(csv_text(*rows)), "--batch-size", "2", "--max-rejected", "10", "--json")
+        assert outcome.returncode == 1
+        assert outcome.error.startswith("more than 10 rows rejected (--max-rejected): stopped at line")
+        assert outcome.summary["interrupted"] is True
+        assert [row[0] for row in stored()] == [1, 2, 3, 4]
+
+    def test_max_rejected_counts_rows_the_rules_refuse_too(self, write):
+        rows = [line(user=n, reason="GUESSED") for n in range(1, 30)]
+        outcome = load(write(csv_text(*rows)), "--batch-size", "5", "--max-rejected", "3")
+        assert outcome.returncode == 1
+        assert "more than 3 rows rejected" in outcome.error
+
+    def test_an_errors_file_that_cannot_be_written_is_one_command_error(self, write):
+        rows = [line(user=n, reason="GUESSED") for n in range(1, 5)]
+        outcome = load(write(csv_text(*rows)), "--errors-file", "/dev/full", "--json")
+        assert outcome.returncode == 1
+        assert outcome.error.startswith("cannot write the errors file: No space left on device")
+        # Its header is written (and flushed) first: nothing is loaded without the record.
+        assert outcome.summary["rows_read"] == 0
+        assert stored() == []
+
+    def test_a_line_without_an_end_is_rejected_and_read_past(self, write):
+        huge = "X" * 3_000_000  # more than two chunks of the line reader
+        outcome = load(write(csv_text(line(user=1), huge, line(user=2))), "--json")
+        assert outcome.returncode == command_module.EXIT_ROWS_REJECTED
+        assert "line 3: longer than 131072 characters: not read" in outcome.stderr
+        assert [row[0] for row in stored()] == [1, 2]

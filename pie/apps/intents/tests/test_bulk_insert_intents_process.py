@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -201,3 +202,55 @@ def test_standard_input_and_exit_statuses_of_a_real_process(child_db, intents_fi
     assert returncode == 1
     assert stdout == ""
     assert stderr.strip() == f"CommandError: {intents_file.parent / 'missing.csv'}: no such file"
+
+
+def peak_rss_mb(child: subprocess.Popen) -> float:
+    """Wait for the child; its peak resident memory in MB (ru_maxrss: kB on Linux, bytes on macOS)."""
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
+
+
+def test_input_without_line_ends_is_read_in_bounded_memory_and_stops_on_sigterm(child_db):
+    """/dev/zero is one endless line: it is read past a chunk at a time, never held whole."""
+    child = subprocess.Popen(
+        [sys.executable, "manage.py", "bulk_insert_intents", "/dev/zero"],
+        cwd=ROOT,
+        env=child_db.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(4)  # reading /dev/zero at full speed: an unbounded reader would hold GBs by now
+    assert child.poll() is None
+    stopped_at = time.monotonic()
+    child.send_signal(signal.SIGTERM)
+    peak = peak_rss_mb(child)
+    assert time.monotonic() - stopped_at < 5
+    assert peak < 200, f"peak RSS {peak:.0f} MB"
+    error = child.stderr.read()
+    assert child.returncode == 1
+    assert "Traceback" not in error
+    assert error.strip().splitlines()[-1].startswith("CommandError: /dev/zero")
+
+
+def test_sigterm_during_a_long_stretch_without_rows_stops_promptly_with_a_true_summary(child_db, tmp_path):
+    path = tmp_path / "blank.csv"
+    with path.open("w") as out:
+        out.write("user_id,program_uuid,intent_reason,intent_certainty,effective_time\n")
+        out.write("1,6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e,BUNDLE_PURCHASE,MAYBE,2022-07-01 00:00:00 Z\n")
+        out.write("\n" * 150_000_000)
+        out.write("2,6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e,BUNDLE_PURCHASE,MAYBE,2022-07-01 00:00:00 Z\n")
+    child = start(child_db, path)
+    time.sleep(3)
+    assert child.poll() is None, "the stretch of blank lines should take longer than this to read"
+    stopped_at = time.monotonic()
+    child.send_signal(signal.SIGTERM)
+    stdout, stderr = child.communicate(timeout=60)
+    assert time.monotonic() - stopped_at < 5
+    assert child.returncode == EXIT_INTERRUPTED, stderr
+    summary = json.loads(stdout.splitlines()[-1])
+    # The last row was never read, and the summary says so.
+    assert (summary["interrupted"], summary["created"]) == (True, 1)
+    assert child_db.count() == 1
+    assert "Traceback" not in stderr

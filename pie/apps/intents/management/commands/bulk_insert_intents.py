@@ -8,28 +8,30 @@ checks, de-duplicates and writes it batch by batch, ``bulk.report`` accounts for
 docs/bulk_load.rst is the operator's guide.
 """
 
+import contextlib
 import csv
 import gc
 import os
-import signal
-import time
-from collections.abc import Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterable
+from contextlib import ExitStack
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connection
 
 from pie.apps.intents import services
+from pie.apps.intents.bulk.lines import MAX_LINE_CHARS, BoundedLines
 from pie.apps.intents.bulk.progress import Progress
-from pie.apps.intents.bulk.report import LoadReport
+from pie.apps.intents.bulk.report import ErrorsFileError, LoadReport, TooManyRejected
 from pie.apps.intents.bulk.source import (
     SURROGATE_ESCAPE,
     CsvSourceError,
+    MalformedRow,
     iter_rows,
     make_reader,
     open_source,
     read_header,
 )
+from pie.apps.intents.bulk.stopping import Pause, SignalStop, stop_on_signals
 
 # Exit statuses besides 0 (every row loaded or already there) and 1 (the file could not
 # be loaded at all: Django's status for a CommandError).
@@ -60,6 +62,13 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="check and count the rows, write nothing")
         parser.add_argument("--json", action="store_true", help="end standard output with the summary as JSON")
         parser.add_argument(
+            "--max-rejected",
+            type=int,
+            default=None,
+            metavar="N",
+            help="stop the load once more than N rows are rejected: the wrong file (default: no limit)",
+        )
+        parser.add_argument(
             "--progress-interval",
             type=float,
             default=10.0,
@@ -73,48 +82,64 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be at least 1")
         if options["sleep"] < 0:
             raise CommandError("--sleep must not be negative")
+        if options["max_rejected"] is not None and options["max_rejected"] < 0:
+            raise CommandError("--max-rejected must not be negative")
         with ExitStack() as stack:
+            stop = stack.enter_context(stop_on_signals())
+            source = _open(path, stack)
+            errors_file = _open_errors_file(path=options["errors_file"], source=path, stack=stack)
+            report = LoadReport(
+                file=path,
+                stream=self.stderr,
+                errors_file=errors_file,
+                dry_run=options["dry_run"],
+                max_rejected=options["max_rejected"],
+            )
+            lines = BoundedLines(source.text, on_overlong=_reporter(report), should_stop=stop.requested)
+            reader = make_reader(lines)
             try:
-                source = open_source(path=path)
-                stack.callback(source.close)
-                reader = make_reader(source.text)
                 header = read_header(reader=reader)
             except CsvSourceError as error:
                 raise CommandError(str(error) if str(error).startswith(path) else f"{path}: {error}") from None
             except _READ_ERRORS as error:
                 raise CommandError(f"{path}: unreadable: {error}") from None
-            errors_file = _open_errors_file(path=options["errors_file"], source=path, stack=stack)
-            report = LoadReport(file=path, stream=self.stderr, errors_file=errors_file, dry_run=options["dry_run"])
-            report.start_errors_file(header=header.names)
             rows = iter_rows(reader=reader, header=header, on_malformed=report.add_malformed)
-            stop = stack.enter_context(_stop_on_signals())
             progress = Progress(source=source, interval=options["progress_interval"])
             stack.callback(progress.close)
+            failure = None
             try:
+                report.start_errors_file(header=header.names)
                 self._load(rows=rows, report=report, progress=progress, stop=stop, options=options)
             except _READ_ERRORS as error:
-                self._print_summary(report=report, interrupted=True, as_json=options["json"])
-                raise CommandError(f"{path}: unreadable after line {reader.line_num}: {error}") from None
+                failure = CommandError(f"{path}: unreadable after line {reader.line_num}: {error}")
             except DatabaseError as error:
                 # Each batch is one transaction: the one in progress was rolled back.
-                self._print_summary(report=report, interrupted=True, as_json=options["json"])
-                raise CommandError(
+                failure = CommandError(
                     f"database error after {report.totals.rows_read} rows, the batch in progress was not "
                     f"written: {error}; run the same command again once the database is back"
-                ) from None
+                )
+            except TooManyRejected as error:
+                failure = CommandError(
+                    f"{error}: stopped at line {reader.line_num}, the batches before were loaded; "
+                    "is this the right file?"
+                )
+            except ErrorsFileError as error:
+                failure = CommandError(f"{error}; stopped at line {reader.line_num}, the batches before were loaded")
             except KeyboardInterrupt:
                 # A second Ctrl-C: the batch being written was rolled back with its transaction.
-                self._print_summary(report=report, interrupted=True, as_json=options["json"])
-                raise CommandError(
+                failure = CommandError(
                     "interrupted twice: stopped at once, the batch in progress was not written",
                     returncode=EXIT_INTERRUPTED,
-                ) from None
-        self._print_summary(report=report, interrupted=stop.signal is not None, as_json=options["json"])
-        self._exit_status(report=report, stop=stop)
+                )
+            # Interrupted: some of the file was not read (a signal arriving after the last
+            # line changes nothing).
+            interrupted = failure is not None or (stop.requested() and not lines.exhausted)
+            self._finish(report=report, interrupted=interrupted, as_json=options["json"])
+            if failure is not None:
+                raise failure from None
+        self._exit_status(report=report, stop=stop if interrupted else None)
 
-    def _load(
-        self, *, rows: Iterable[dict], report: LoadReport, progress: Progress, stop: "_SignalStop", options
-    ) -> None:
+    def _load(self, *, rows: Iterable[dict], report: LoadReport, progress: Progress, stop: SignalStop, options) -> None:
         # A load allocates a few short-lived objects per row, which sets off the cyclic
         # garbage collector often; frozen, the objects of start-up (Django, the app
         # registry) are not traversed each time (docs/bulk_load.rst, "What the profiles show").
@@ -124,13 +149,13 @@ class Command(BaseCommand):
         finally:
             gc.unfreeze()
 
-    def _load_batches(self, rows, *, report: LoadReport, progress: Progress, stop: "_SignalStop", options) -> None:
-        pause = _Pause(seconds=options["sleep"], stop=stop)
+    def _load_batches(self, rows, *, report: LoadReport, progress: Progress, stop: SignalStop, options) -> None:
+        pause = Pause(seconds=options["sleep"], stop=stop)
         batches = services.iter_record_intents(
             pause.between_batches(rows),
             batch_size=options["batch_size"],
             dry_run=options["dry_run"],
-            # Check the next batch while writing one (docs/decisions/0004). Not when
+            # Check the next batch while writing one (docs/decisions/0005). Not when
             # throttled: the pauses of --sleep are taken as rows are read, between two writes.
             check_ahead=not pause.seconds,
         )
@@ -138,19 +163,26 @@ class Command(BaseCommand):
             _forget_queries()
             report.add_batch(result)
             progress.update(report.totals)
-            if stop.signal is not None:
+            if stop.requested():
                 # The batch just written is committed; the rest of the file is left unread.
                 break
             pause.due = True
 
-    def _print_summary(self, *, report: LoadReport, interrupted: bool, as_json: bool) -> None:
+    def _finish(self, *, report: LoadReport, interrupted: bool, as_json: bool) -> None:
+        """The summary, after every rejected row is reported and the errors file closed."""
+        try:
+            report.close()
+        except ErrorsFileError as error:
+            self.stderr.write(f"{error}")
+        if note := report.not_shown_note():
+            self.stderr.write(note)
         summary = report.summary(interrupted=interrupted)
         self.stdout.write(summary.as_text())
         if as_json:
             self.stdout.write(summary.as_json())
 
-    def _exit_status(self, *, report: LoadReport, stop: "_SignalStop") -> None:
-        if stop.signal is not None:
+    def _exit_status(self, *, report: LoadReport, stop: SignalStop | None) -> None:
+        if stop is not None:
             raise CommandError(
                 f"interrupted by {stop.signal} after {report.totals.rows_read} rows; "
                 "run the same command again to load the rest (loaded rows are skipped as duplicates)",
@@ -162,6 +194,26 @@ class Command(BaseCommand):
                 f"{', and in the errors file' if report.has_errors_file else ''}); the other rows were loaded",
                 returncode=EXIT_ROWS_REJECTED,
             )
+
+
+def _open(path: str, stack: ExitStack):
+    try:
+        source = open_source(path=path)
+    except CsvSourceError as error:
+        raise CommandError(str(error) if str(error).startswith(path) else f"{path}: {error}") from None
+    stack.callback(source.close)
+    return source
+
+
+def _reporter(report: LoadReport):
+    """What a line too long to read becomes: a rejected row at its line."""
+
+    def overlong(line: int) -> None:
+        report.add_malformed(
+            MalformedRow(line=line, fields=[], message=f"longer than {MAX_LINE_CHARS} characters: not read")
+        )
+
+    return overlong
 
 
 def _forget_queries() -> None:
@@ -187,62 +239,15 @@ def _open_errors_file(*, path: str | None, source: str, stack: ExitStack):
     if source != "-" and os.path.exists(path) and os.path.samefile(path, source):
         raise CommandError(f"the errors file {path} is the file being loaded: name another file")
     try:
-        return stack.enter_context(open(path, "w", encoding="utf-8", errors=SURROGATE_ESCAPE, newline=""))
+        errors_file = open(path, "w", encoding="utf-8", errors=SURROGATE_ESCAPE, newline="")  # noqa: SIM115
     except OSError as error:
         raise CommandError(f"cannot write the errors file {path}: {error.strerror or error}") from None
+    # The report closes it, and says so if that fails (a full disk); this is for a load that
+    # stopped before the report was made.
+    stack.callback(_close_quietly, errors_file)
+    return errors_file
 
 
-class _Pause:
-    """
-    ``--sleep``: a pause before each batch but the first, so none follows the last batch.
-
-    Outside any transaction (the previous batch is committed, the next not begun), and cut
-    short by Ctrl-C, which then ends the load there.
-    """
-
-    def __init__(self, *, seconds: float, stop: "_SignalStop"):
-        self.seconds = seconds
-        self.stop = stop
-        self.due = False
-
-    def between_batches(self, rows: Iterable[dict]) -> Iterable[dict]:
-        return self._paced(rows) if self.seconds else rows
-
-    def _paced(self, rows: Iterable[dict]) -> Iterator[dict]:
-        for row in rows:
-            if self.due:
-                self.due = False
-                deadline = time.monotonic() + self.seconds
-                while self.stop.signal is None and (left := deadline - time.monotonic()) > 0:
-                    time.sleep(min(left, 0.1))
-                if self.stop.signal is not None:
-                    return
-            yield row
-
-
-class _SignalStop:
-    signal: str | None = None
-
-
-@contextmanager
-def _stop_on_signals() -> Iterator[_SignalStop]:
-    """
-    Turn Ctrl-C (SIGINT) and SIGTERM into "stop after the current batch".
-
-    A second signal acts at once: the batch being written is rolled back with its transaction.
-    """
-    stop = _SignalStop()
-    signals = (signal.SIGINT, signal.SIGTERM)
-    previous = {number: signal.getsignal(number) for number in signals}
-
-    def handler(number, frame):
-        stop.signal = signal.Signals(number).name
-        signal.signal(number, previous[number] if previous[number] is not None else signal.SIG_DFL)
-
-    for number in signals:
-        signal.signal(number, handler)
-    try:
-        yield stop
-    finally:
-        for number, action in previous.items():
-            signal.signal(number, action)
+def _close_quietly(file) -> None:
+    with contextlib.suppress(OSError):
+        file.close()
