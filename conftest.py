@@ -14,7 +14,7 @@ from django.conf import settings
 
 
 def _on_mysql() -> bool:
-    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.mysql"
+    return settings.DATABASES["default"]["ENGINE"] in ("pie.db.mysql", "django.db.backends.mysql")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -14,6 +14,8 @@ variable                   default      meaning
 ``GUNICORN_THREADS``       4            threads per process
 ``GUNICORN_TIMEOUT``       30           seconds before a silent worker is restarted
 ``GUNICORN_KEEPALIVE``     5            seconds an idle keep-alive connection is kept
+``GUNICORN_MAX_REQUESTS``  0            requests before a worker is recycled (0: never)
+``GUNICORN_ACCESSLOG``     (none)       gunicorn's access log, e.g. ``-`` (standard output)
 =========================  ===========  ==================================================
 """
 
@@ -32,9 +34,11 @@ timeout = _int("GUNICORN_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
 # The load balancer in front terminates TLS and says so in X-Forwarded-Proto.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "*")
-# Recycle workers now and then, so that no slow leak can grow without bound.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 10_000)
-max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 1_000)
-# Errors to standard error; access lines to standard output.
+# Workers are not recycled unless asked (a restart re-imports Django, about a second of
+# a core): GUNICORN_MAX_REQUESTS=100000 recycles each after about that many requests.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
+max_requests_jitter = max_requests // 10
+# Errors to standard error. PIE logs each request itself, with the caller; gunicorn's own
+# access log is off unless GUNICORN_ACCESSLOG names a file ("-": standard output).
 errorlog = "-"
-accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None

@@ -4,7 +4,8 @@
 -- request as the next of the learners whose tokens are in PIE_BENCH_TOKENS (one
 -- "lms_user_id token" per line); every POST body is unique (its program's UUID holds the
 -- wrk thread and a counter), so none is a duplicate.
--- PIE_BENCH_MODE=get: GET the URL wrk was given (the health check, the ceiling).
+-- PIE_BENCH_MODE=get: GET the URL wrk was given (the health check, the ceiling), with
+-- PIE_BENCH_TOKEN as the JWT when it is set.
 -- At the end, one line "RESULT {json}" with the counts and latency percentiles (µs).
 
 local threads = {}
@@ -32,18 +33,23 @@ local CREATE = "/api/v1/program_intents/"
 local BODY = '{"program_uuid": "00000000-0000-4000-8000-%04x%08x", "reason": "LEARNER_STATED", '
   .. '"certainty": "MAYBE", "effective_timestamp": "2024-01-01T00:00:00Z"}'
 
+local token = os.getenv("PIE_BENCH_TOKEN")
+if token then
+  wrk.headers["Authorization"] = "JWT " .. token
+end
+
 function request()
   if mode ~= "mix" then
     return wrk.request()
   end
   counter = counter + 1
   -- Threads start at different learners, so that they do not move in step.
-  local token = tokens[(counter + tid * 997) % #tokens + 1]
+  local learner = tokens[(counter + tid * 997) % #tokens + 1]
   if counter % 10 == 0 then
-    return wrk.format("POST", CREATE, {["Authorization"] = token, ["Content-Type"] = "application/json"},
+    return wrk.format("POST", CREATE, {["Authorization"] = learner, ["Content-Type"] = "application/json"},
       string.format(BODY, tid, counter))
   end
-  return wrk.format("GET", LIST, {["Authorization"] = token})
+  return wrk.format("GET", LIST, {["Authorization"] = learner})
 end
 
 function done(summary, latency, requests)

@@ -145,20 +145,19 @@ def _wait_until_up(port: int, server: subprocess.Popen, path: str) -> None:
     sys.exit(f"gunicorn on port {port} did not answer")
 
 
-def http_get(port: int, path: str, token: str | None = None, connection: HTTPConnection | None = None):
-    own = connection is None
-    connection = connection or HTTPConnection("127.0.0.1", port, timeout=30)
+def http_get(port: int, path: str, token: str | None = None):
+    connection = HTTPConnection("127.0.0.1", port, timeout=30)
     connection.request("GET", path, headers={"Authorization": f"JWT {token}"} if token else {})
     response = connection.getresponse()
     body = response.read()
-    if own:
-        connection.close()
+    connection.close()
     return response.status, body
 
 
-def wrk(url: str, *, mode: str, seconds: int, env: dict) -> dict:
-    """Run wrk (2 threads, 16 connections); its counts and latency percentiles."""
-    command = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--timeout", "5s", "-s", str(ROOT / "scripts/bench_api.lua"), url]
+def wrk(url: str, *, mode: str, seconds: int, env: dict, threads: int = 2, connections: int = 16) -> dict:
+    """Run wrk; its counts and latency percentiles."""
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s"]
+    command += ["-s", str(ROOT / "scripts/bench_api.lua"), url]
     output = subprocess.run(command, env={**env, "PIE_BENCH_MODE": mode}, capture_output=True, text=True, check=True)
     result = json.loads(output.stdout.split("RESULT ", 1)[1].splitlines()[0])
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
@@ -175,29 +174,57 @@ def median_ms(call, times: int) -> float:
     return statistics.median(samples)
 
 
-def latencies(*, port: int, url: str, keys: Keys, learner: int, times: int) -> dict:
-    """PIE's GET for ``learner``, one at a time, and the bare driver running the same SQL."""
+def driver_connection(url: str):
+    """A bare MySQLdb connection in the session Django gives its own (autocommit, isolation, modes, UTC)."""
+    database = _mysql_connect(url, database=urlparse(url).path.lstrip("/"))
+    database.autocommit(True)
+    with database.cursor() as cursor:
+        cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        cursor.execute(
+            "SET sql_mode='STRICT_TRANS_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO', "
+            "time_zone='+00:00'"
+        )
+    return database
+
+
+def latencies(*, port: int, url: str, keys: Keys, learner: int, seconds: int, env: dict) -> dict:
+    """
+    PIE's GET for ``learner``, one request at a time (wrk, one connection), and the bare
+    driver running the selector's own SQL as many times, in the same session settings.
+    """
     from pie.apps.intents.selectors import _most_recent_and_certain_sql
 
-    token, connection = keys.token(learner), HTTPConnection("127.0.0.1", port, timeout=30)
-    database = _mysql_connect(url, database=urlparse(url).path.lstrip("/"))
-    sql = _most_recent_and_certain_sql("mysql", None) % learner
+    token = keys.token(learner)
+    database = driver_connection(url)
     cursor = database.cursor()
+    sql = _most_recent_and_certain_sql("mysql", None) % learner
 
     def query():
         cursor.execute(sql)
         return cursor.fetchall()
 
-    status, body = http_get(port, LIST, token, connection)
+    status, body = http_get(port, LIST, token)
     pie_ids, driver_ids = [intent["id"] for intent in json.loads(body)], [row[0] for row in query()]
     if status != 200 or pie_ids != driver_ids:
-        sys.exit(
-            f"learner {learner}: PIE answered {status} with ids {pie_ids[:5]}..., the database {driver_ids[:5]}..."
-        )
-    pie_ms = median_ms(lambda: http_get(port, LIST, token, connection), times)
-    driver_ms = median_ms(query, times)
+        sys.exit(f"learner {learner}: PIE answered {status}, ids {pie_ids[:5]}...; the database {driver_ids[:5]}...")
+    run = wrk(
+        f"http://127.0.0.1:{port}{LIST}",
+        mode="get",
+        seconds=seconds,
+        threads=1,
+        connections=1,
+        env={**env, "PIE_BENCH_TOKEN": token},
+    )
+    driver_ms = median_ms(query, max(int(run["requests"]), 20))
     database.close()
-    return {"intents": len(pie_ids), "pie_ms": pie_ms, "driver_ms": driver_ms, "ratio": pie_ms / driver_ms}
+    pie_ms = run["p50_us"] / 1000
+    return {
+        "intents": len(pie_ids),
+        "pie_ms": pie_ms,
+        "driver_ms": driver_ms,
+        "ratio": pie_ms / driver_ms,
+        "errors": run["errors"],
+    }
 
 
 def main() -> None:
@@ -246,10 +273,10 @@ def main() -> None:
             env={**env, "PIE_BENCH_TOKENS": str(tokens_file)},
         )
         light_learner = _learner_with(url, intents=10)
-        light = latencies(port=args.port, url=url, keys=keys, learner=light_learner, times=50)
-        heavy = latencies(port=args.port, url=url, keys=keys, learner=HEAVY_LEARNER, times=15)
+        light = latencies(port=args.port, url=url, keys=keys, learner=light_learner, seconds=5, env=env)
+        heavy = latencies(port=args.port, url=url, keys=keys, learner=HEAVY_LEARNER, seconds=5, env=env)
     report(ceiling=ceiling, health=health, mix=mix, light=light, heavy=heavy)
-    if mix["errors"] or health["errors"] or ceiling["errors"]:
+    if any(run["errors"] for run in (ceiling, health, mix, light, heavy)):
         sys.exit("some requests failed (see errors above)")
 
 

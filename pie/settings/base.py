@@ -101,6 +101,8 @@ def database_from_url(url: str, *, conn_max_age: int = 0) -> dict:
     """
     db = env.db_url_config(url)
     if db["ENGINE"] == "django.db.backends.mysql":
+        # Django's backend, reading DATETIME values faster (pie/db/mysql/base.py).
+        db["ENGINE"] = "pie.db.mysql"
         options = db.setdefault("OPTIONS", {})
         options.setdefault("charset", "utf8mb4")
         options.setdefault("isolation_level", "read committed")

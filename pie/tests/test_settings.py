@@ -47,7 +47,7 @@ def test_local_defaults_to_a_sqlite_file_in_the_repository():
 @pytest.mark.parametrize("module", ["pie.settings.local", "pie.settings.test", "pie.settings.production"])
 def test_every_module_honours_database_url(module):
     values = load_settings(module, DATABASE_URL="mysql://pie:secret@db.internal:3307/pie_db", SECRET_KEY="x")
-    assert values["ENGINE"] == "django.db.backends.mysql"
+    assert values["ENGINE"] == "pie.db.mysql"
     assert values["NAME"] == "pie_db"
     options = values["OPTIONS"]
     assert options["charset"] == "utf8mb4"
@@ -92,7 +92,7 @@ def test_production_reads_a_yaml_file_named_by_pie_cfg(tmp_path):
     values = load_settings("pie.settings.production", PIE_CFG=str(config), SECRET_KEY="from-env")
     assert values["SECRET_KEY"] == "from-yaml"
     assert values["ALLOWED_HOSTS"] == ["pie.example.com"]
-    assert (values["ENGINE"], values["NAME"]) == ("django.db.backends.mysql", "pie")
+    assert (values["ENGINE"], values["NAME"]) == ("pie.db.mysql", "pie")
     assert values["DEBUG"] is False
 
 
