@@ -61,12 +61,12 @@ def _jwk_set_problems(jwk_set, allow_development_keys: bool) -> list[JwtConfigur
         ]
     problems = []
     if any("d" in key for key in keys):
+        # It would verify tokens, but whoever reads the configuration can sign them too.
         problems.append(
             JwtConfigurationProblem(
-                "pie.W001",
+                "pie.E004",
                 "JWT_AUTH['JWT_PUBLIC_SIGNING_JWK_SET'] holds a private key.",
                 "Publish only the public members (kty, kid, use, n, e); keep the private key in the LMS.",
-                is_error=False,
             )
         )
     development_modulus = load_development_private_jwk()["n"]
@@ -95,6 +95,14 @@ def _issuer_problems(issuers, allow_development_keys: bool) -> list[JwtConfigura
             problems.append(
                 JwtConfigurationProblem(
                     "pie.E002", f"JWT_AUTH['JWT_ISSUERS'][{index}] needs an ISSUER and an AUDIENCE.", hint
+                )
+            )
+        elif not isinstance(issuer.get("SECRET_KEY") or "", str):
+            problems.append(
+                JwtConfigurationProblem(
+                    "pie.E002",
+                    f"JWT_AUTH['JWT_ISSUERS'][{index}]['SECRET_KEY'] is not text: HS256 tokens would all be refused.",
+                    "Give the LMS's HS256 secret as a string, or leave SECRET_KEY out (asymmetric keys only).",
                 )
             )
         elif not allow_development_keys and issuer.get("SECRET_KEY") == DEVSTACK_JWT_ISSUER["SECRET_KEY"]:

@@ -140,7 +140,7 @@ def _verification_keys(*, jwk_set, issuers: tuple | None) -> VerificationKeys:
             raise ValueError("it holds no RSA key")
         if not issuers or not all(dict(issuer).get("ISSUER") and dict(issuer).get("AUDIENCE") for issuer in issuers):
             raise ValueError("JWT_ISSUERS has no usable issuer")
-    except (ValueError, TypeError, jwt.PyJWTError) as error:
+    except (ValueError, TypeError, AttributeError, jwt.PyJWTError) as error:  # AttributeError: a list, not a set
         log.error("Refusing every JWT: JWT_AUTH is unusable (JWT_PUBLIC_SIGNING_JWK_SET: %s).", error)
         raise jwt.InvalidTokenError("No usable public signing keys or issuers are configured.") from error
     first = dict(issuers[0])

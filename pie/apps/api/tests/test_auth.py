@@ -162,3 +162,44 @@ def test_a_malformed_or_foreign_authorization_header_is_401_never_500(header):
     response = APIClient(HTTP_AUTHORIZATION=header).get(LIST_URL)
     assert response.status_code == 401
     assert response.json()["error_code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize(
+    "version", ["garbage", "1.2", "", 1.2, 1, None, ["1.2.0"], {"major": 1}], ids=lambda value: repr(value)
+)
+def test_a_version_claim_that_is_not_a_version_is_401(client_with_token, version):
+    from pie.apps.api.tests.tokens import sign_any_claims
+
+    response = get_list(client_with_token(sign_any_claims(lms_claims(version=version))))
+    assert response.status_code == 401
+    assert response.json()["error_code"] == "authentication_failed"
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        pytest.param({"user_id": True}, id="user_id true"),
+        pytest.param({"user_id": "7"}, id="user_id as text"),
+        pytest.param({"user_id": 0}, id="user_id zero"),
+        pytest.param({"user_id": 2**31}, id="user_id too large"),
+        pytest.param({"user_id": 7.0}, id="user_id a float"),
+        pytest.param({"administrator": "yes"}, id="administrator as text"),
+        pytest.param({"administrator": 1}, id="administrator a number"),
+        pytest.param({"email": ["a@example.com"]}, id="email a list"),
+        pytest.param({"preferred_username": 7}, id="username a number"),
+        pytest.param({"preferred_username": "x" * 151}, id="username too long"),
+    ],
+)
+def test_odd_claim_values_are_refused_before_anything_is_stored(client_with_token, claims):
+    from pie.apps.api.tests.tokens import sign_any_claims
+
+    response = get_list(client_with_token(sign_any_claims(lms_claims(lms_user_id=1, username="odd", **claims))))
+    assert response.status_code == 401
+    assert not User.objects.exists()
+    # Learner 1 is not locked out by what the odd token tried to store.
+    assert (
+        get_list(client_with_token(sign_with_development_key(lms_claims(lms_user_id=1, username="one")))).status_code
+        == 200
+    )
+    assert User.objects.get().lms_user_id == 1

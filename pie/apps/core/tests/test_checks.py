@@ -98,12 +98,48 @@ def test_the_devstack_secret_is_refused_outside_local_and_test(production_like):
     assert ids(check_jwt_configuration()) == ["pie.E003"]
 
 
-def test_a_private_key_in_the_public_set_is_a_warning(production_like):
+def test_a_private_key_in_the_public_set_is_an_error(production_like):
     private = json.loads(RSAAlgorithm.to_jwk(rsa.generate_private_key(public_exponent=65537, key_size=2048)))
     with_jwt_auth(production_like, JWT_PUBLIC_SIGNING_JWK_SET=json.dumps({"keys": [private]}))
     messages = check_jwt_configuration()
-    assert ids(messages) == ["pie.W001"]
-    assert not messages[0].is_serious()
+    assert ids(messages) == ["pie.E004"]
+    assert messages[0].is_serious()
+
+
+@pytest.mark.parametrize("secret", [12345, ["lms-secret"], {"k": "v"}], ids=["number", "list", "mapping"])
+def test_an_hs256_secret_that_is_not_text_is_an_error(production_like, secret):
+    with_jwt_auth(production_like, JWT_ISSUERS=[{**LMS_ISSUER, "SECRET_KEY": secret}])
+    assert ids(check_jwt_configuration()) == ["pie.E002"]
+
+
+@pytest.mark.parametrize("issuer", [{**LMS_ISSUER, "SECRET_KEY": None}, {"ISSUER": "i", "AUDIENCE": "a"}], ids=str)
+def test_an_issuer_without_a_secret_is_sound(production_like, issuer):
+    with_jwt_auth(production_like, JWT_ISSUERS=[issuer])
+    assert check_jwt_configuration() == []
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        pytest.param(
+            "JWT_PUBLIC_SIGNING_JWK_SET", json.dumps([{"kty": "RSA", "n": "x", "e": "AQAB"}]), id="set-as-list"
+        ),
+        pytest.param("JWT_ISSUERS", {"ISSUER": "https://lms.example.com/oauth2", "AUDIENCE": "lms-key"}, id="mapping"),
+        pytest.param("JWT_ISSUERS", ["https://lms.example.com/oauth2"], id="issuers-as-strings"),
+    ],
+)
+def test_a_configuration_shape_that_cannot_work_is_an_error_and_a_401_at_request_time(
+    production_like, client, setting, value
+):
+    from pie.apps.api.tests.tokens import lms_claims, sign_with_development_key
+
+    production_like.PIE_JWT_ALLOW_DEVELOPMENT_KEYS = True
+    with_jwt_auth(production_like, **{setting: value})
+    assert any(message.is_serious() for message in check_jwt_configuration())
+    token = sign_with_development_key(lms_claims())
+    response = client.get("/api/v1/program_intents/most_recent_and_certain/", HTTP_AUTHORIZATION=f"JWT {token}")
+    assert response.status_code == 401
+    assert response.json()["error_code"] == "authentication_failed"
 
 
 def test_manage_py_check_fails_without_a_key_set(production_like):
