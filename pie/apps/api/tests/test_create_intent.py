@@ -279,3 +279,22 @@ def test_identifiers_and_timestamps_are_read_strictly(learner, intent_body, fiel
     assert response.status_code == 400
     assert set(field_errors(response)) == {field}
     assert not ProgramIntent.objects.exists()
+
+
+def test_a_key_that_is_not_valid_unicode_is_400_not_500(learner, intent_body):
+    body = json.dumps(intent_body())[:-1] + ', "\\ud800": 1}'
+    response = learner.post(CREATE_URL, body, content_type="application/json")
+    assert response.status_code == 400
+    assert field_errors(response)["\\ud800"] == ["Unknown field."]
+    assert not ProgramIntent.objects.exists()
+
+
+def test_the_unknown_fields_an_error_names_are_capped(learner, intent_body):
+    body = {**intent_body(), **{f"{n:x}": 1 for n in range(200_000)}}  # 2.2 MB, under Django's limit
+    response = post_json(learner, body)
+    assert response.status_code == 400
+    errors = field_errors(response)
+    assert len(errors) == 21
+    assert errors["non_field_errors"] == ["And 199980 more unknown fields."]
+    assert "0" in errors
+    assert len(response.content) < 5000

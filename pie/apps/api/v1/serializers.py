@@ -8,10 +8,12 @@ Input serializers check shape and type only (an LMS user id being one is a type,
 through ``extend_schema_field``.
 """
 
+import heapq
 from collections.abc import Mapping
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 from rest_framework.utils import html
 
 from pie.apps.core.lms import MAX_LMS_USER_ID, is_lms_user_id
@@ -87,10 +89,15 @@ class UuidStringField(serializers.UUIDField):
             self.fail("invalid", value=data)
 
 
+NON_FIELD_ERRORS_KEY = api_settings.NON_FIELD_ERRORS_KEY
+# How many unknown fields an error names: a body of 200,000 unknown keys gets a short answer.
+MAX_UNKNOWN_FIELDS_NAMED = 20
+
+
 class StrictSerializer(serializers.Serializer):
     """A serializer that refuses unknown fields, so that a typo is an error rather than a silent default."""
 
-    # Sent by Django's HTML forms (the browsable API), never an intent's field.
+    # Sent by Django's HTML forms, never an intent's field.
     ignored_fields = frozenset({"csrfmiddlewaretoken"})
 
     def to_internal_value(self, data):
@@ -100,10 +107,19 @@ class StrictSerializer(serializers.Serializer):
             value = super().to_internal_value(data)
         except serializers.ValidationError as error:
             errors.update(error.detail)
-        errors.update({name: ["Unknown field."] for name in sorted(unknown)})
+        named = heapq.nsmallest(MAX_UNKNOWN_FIELDS_NAMED, unknown)
+        errors.update({_printable(name): ["Unknown field."] for name in named})
+        if len(unknown) > len(named):
+            errors[NON_FIELD_ERRORS_KEY] = [f"And {len(unknown) - len(named)} more unknown fields."]
         if errors:
             raise serializers.ValidationError(errors)
         return value
+
+
+def _printable(name: str) -> str:
+    """A field name as the error may echo it: encodable (a lone surrogate is escaped) and short."""
+    text = name.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= 64 else f"{text[:61]}..."
 
 
 class ProgramIntentCreateRequestSerializer(StrictSerializer):
