@@ -22,7 +22,7 @@ ENV PATH="/venv/bin:$PATH" \
     DJANGO_SETTINGS_MODULE=pie.settings.production \
     PYTHONUNBUFFERED=1
 USER pie
-RUN SECRET_KEY=collectstatic-only DATABASE_URL=sqlite:////tmp/unused.sqlite3 \
+RUN SECRET_KEY=collectstatic-only DATABASE_URL=sqlite:////tmp/unused.sqlite3 CACHE_REDIS_URL=redis://unused \
     python manage.py collectstatic --no-input --verbosity 0
 EXPOSE 18781
 # The system checks run first, so a missing JWT key set or secret stops the container with

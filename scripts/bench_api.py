@@ -248,6 +248,7 @@ def main() -> None:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "JWT_PUBLIC_SIGNING_JWK_SET": keys.jwk_set,
         "JWT_ISSUERS": json.dumps([{"ISSUER": ISSUER, "AUDIENCE": AUDIENCE, "SECRET_KEY": None}]),
+        "CACHE_REDIS_URL": os.environ.get("PIE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
     }
     os.environ.update(pie_env)
     sys.path.insert(0, str(ROOT))

@@ -58,6 +58,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# Local memory: each process its own. Production shares a Redis cache between workers.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 ROOT_URLCONF = "pie.urls"
 WSGI_APPLICATION = "pie.wsgi.application"
 
@@ -148,6 +151,9 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # A learner's writes (pie.apps.api.throttles), counted in the cache shared by every
+    # worker; None: no limit (local and test settings, unless PIE_LEARNER_WRITE_RATE is set).
+    "DEFAULT_THROTTLE_RATES": {"learner_write": env.str("PIE_LEARNER_WRITE_RATE", default=None)},
     "EXCEPTION_HANDLER": "pie.apps.api.errors.api_exception_handler",
 }
 

@@ -21,7 +21,7 @@ import yaml
 from django.core.exceptions import ImproperlyConfigured
 
 from pie.settings.base import *  # noqa: F403
-from pie.settings.base import JWT_AUTH, database_from_url, env
+from pie.settings.base import JWT_AUTH, REST_FRAMEWORK, database_from_url, env
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY", default=None)
@@ -38,6 +38,18 @@ JWT_AUTH = {
     **JWT_AUTH,
     "JWT_ISSUERS": env.json("JWT_ISSUERS", default=[]),
     "JWT_PUBLIC_SIGNING_JWK_SET": env.str("JWT_PUBLIC_SIGNING_JWK_SET", default=None),
+}
+# The cache every worker shares (the learners' write throttle counts there): Redis.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env.str("CACHE_REDIS_URL", default=None),
+    }
+}
+# A learner's own writes: more than any real learner makes (staff and services are not counted).
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {"learner_write": env.str("PIE_LEARNER_WRITE_RATE", default="100/hour")},
 }
 
 CONFIG_FILE = env.str("PIE_CFG", default=None)
@@ -61,6 +73,8 @@ if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set (environment variable or the PIE_CFG file).")
 if not DATABASES.get("default"):
     raise ImproperlyConfigured("Set DATABASE_URL, or DATABASES in the PIE_CFG file.")
+if not CACHES.get("default", {}).get("LOCATION"):
+    raise ImproperlyConfigured("Set CACHE_REDIS_URL (e.g. redis://redis:6379/1), or CACHES in the PIE_CFG file.")
 
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

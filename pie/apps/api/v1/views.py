@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.viewsets import ViewSet
 
 from pie.apps.api.errors import ErrorResponseSerializer, IntentAlreadyRecorded
+from pie.apps.api.throttles import LearnerWriteThrottle
 from pie.apps.api.v1.callers import lms_user_id_to_act_for
 from pie.apps.api.v1.serializers import (
     MostRecentAndCertainRequestSerializer,
@@ -49,6 +50,10 @@ class ProgramIntentViewSet(ViewSet):
             raise MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
 
+    def get_throttles(self):
+        # Only a learner's writes are throttled; reads cost no more than the learner's own rows.
+        return [LearnerWriteThrottle()] if self.action == "create" else []
+
     @extend_schema(
         operation_id="program_intents_create",
         summary="Record a program intent",
@@ -62,6 +67,9 @@ class ProgramIntentViewSet(ViewSet):
             status.HTTP_201_CREATED: ProgramIntentResponseSerializer,
             **_ERRORS,
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: ErrorResponseSerializer,
+            status.HTTP_429_TOO_MANY_REQUESTS: OpenApiResponse(
+                ErrorResponseSerializer, description="A learner recorded too many intents of late (Retry-After)."
+            ),
         },
     )
     def create(self, request):

@@ -25,7 +25,12 @@ JWK_SET = json.dumps({"keys": [{"kty": "RSA", "kid": "lms", "e": "AQAB", "n": "s
 
 def load_production(**env) -> dict:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("JWT_", "PIE_", "DATABASE_URL", "SECRET_KEY"))}
-    base = {"DJANGO_SETTINGS_MODULE": "pie.settings.production", "SECRET_KEY": "s", "DATABASE_URL": "sqlite:///x"}
+    base = {
+        "DJANGO_SETTINGS_MODULE": "pie.settings.production",
+        "SECRET_KEY": "s",
+        "DATABASE_URL": "sqlite:///x",
+        "CACHE_REDIS_URL": "redis://127.0.0.1:6379/1",
+    }
     result = subprocess.run(
         [sys.executable, "-c", PROBE],
         env={**clean, **base, **env},
