@@ -29,12 +29,13 @@ PROGRAM = uuid.UUID("6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e")
 def start_consumer(event_bus, shared_database):
     consumers = []
 
-    def start(*, database_url: str | None = None, name: str = "pie-test-consumer") -> ConsumerProcess:
+    def start(*, database_url: str | None = None, name: str = "pie-test-consumer", **env: str) -> ConsumerProcess:
         consumer = ConsumerProcess(
             database_url=database_url or shared_database.url,
             topic_prefix=event_bus.prefix,
             redis_url=event_bus.url,
             name=name,
+            **env,
         )
         consumers.append(consumer)
         consumer.wait_until_consuming()
@@ -156,7 +157,14 @@ def test_an_event_waits_while_the_database_is_unreachable(start_consumer, shared
 
 
 @pytest.mark.mysql
-def test_ctrl_c_while_the_database_is_unreachable_loses_nothing(start_consumer, shared_database, event_bus):
+@pytest.mark.parametrize(
+    ("restarted_as", "claim_after"),
+    [("pie-test-a", "60"), ("pie-test-b", "0")],
+    ids=["restarted under its name", "another consumer claims what it held"],
+)
+def test_ctrl_c_while_the_database_is_unreachable_loses_nothing(
+    start_consumer, shared_database, event_bus, restarted_as, claim_after
+):
     proxy = TcpProxy((shared_database.host, shared_database.port)).start()
     try:
         consumer = start_consumer(database_url=shared_database.url_through(proxy.port), name="pie-test-a")
@@ -167,9 +175,14 @@ def test_ctrl_c_while_the_database_is_unreachable_loses_nothing(start_consumer, 
         assert consumer.process.wait(timeout=10) == -signal.SIGINT
         assert event_bus.pending() == 1, "the interrupted consumer acknowledged the event"
 
-        # Started again under its name, the consumer reads what it had not acknowledged.
+        # Started again under its name, a consumer first reads what it had not acknowledged;
+        # under another name, it takes over what the group left pending long enough.
         proxy.start()
-        restarted = start_consumer(database_url=shared_database.url_through(proxy.port), name="pie-test-a")
+        restarted = start_consumer(
+            database_url=shared_database.url_through(proxy.port),
+            name=restarted_as,
+            PIE_EVENT_BUS_CLAIM_PENDING_AFTER_SECONDS=claim_after,
+        )
         intent = wait_until(lambda: recorded_intent(109), what="the intent after the restart", log=restarted.log)
         assert intent.effective_timestamp == waiting.time
         wait_until(lambda: event_bus.pending() == 0, what="the acknowledgement", log=restarted.log)
