@@ -1,6 +1,7 @@
 .DEFAULT_GOAL := help
 .PHONY: help run test test-mysql quality migrations-check validate upgrade requirements \
-        mysql-build-deps bench-bulk bench-bulk-mysql bench-api pii_check clean
+        requirements-kafka consume-events demo-event mysql-build-deps bench-bulk bench-bulk-mysql bench-api \
+        pii_check clean
 
 VENV := .venv
 VPY := $(VENV)/bin/python
@@ -34,11 +35,26 @@ $(VENV)/.mysql-installed: $(VPY) requirements/mysql.txt
 	$(PIP) -r requirements/mysql.txt
 	@touch $@
 
+# The Kafka client of edx-event-bus-kafka: only for a Kafka event bus.
+$(VENV)/.kafka-installed: $(VPY) requirements/kafka.txt
+	$(PIP) -r requirements/kafka.txt
+	@touch $@
+
 requirements: $(VENV)/.test-installed ## install the test requirements into .venv
+
+requirements-kafka: $(VENV)/.base-installed $(VENV)/.kafka-installed ## install the Kafka client, for a Kafka event bus
 
 run: $(VENV)/.base-installed ## serve PIE on 127.0.0.1:18781 with the local settings (SQLite by default)
 	$(VPY) manage.py migrate --no-input
 	$(VPY) manage.py runserver $(HOST_PORT)
+
+LMS_USER_ID ?= 7
+consume-events: $(VENV)/.base-installed ## record intents from the event bus into the database make run uses (Redis: EVENT_BUS_REDIS_CONNECTION_URL)
+	$(VPY) manage.py migrate --no-input
+	$(VPY) manage.py consume_certificate_events
+
+demo-event: $(VENV)/.base-installed ## produce one PROGRAM_CERTIFICATE_AWARDED event to the local bus (LMS_USER_ID=7)
+	$(VPY) manage.py produce_demo_certificate_event --lms-user-id $(LMS_USER_ID)
 
 test: $(VENV)/.test-installed ## run the whole suite on SQLite (MySQL-only tests are listed as skipped)
 	$(VPY) -m pytest $(PYTEST_ARGS)
@@ -65,7 +81,7 @@ mysql-build-deps: ## install (as root) or name the system packages mysqlclient n
 upgrade: export CUSTOM_COMPILE_COMMAND=make upgrade
 upgrade: $(VPY) ## recompile requirements/*.txt from requirements/*.in with pip-tools
 	$(PIP) -r requirements/pip-tools.txt
-	cd requirements && for f in pip-tools base mysql test production dev; do \
+	cd requirements && for f in pip-tools base mysql kafka test production dev; do \
 		../$(VENV)/bin/pip-compile --quiet --allow-unsafe --strip-extras --no-emit-index-url \
 			--no-emit-find-links --upgrade -o $$f.txt $$f.in || exit 1; \
 	done

@@ -6,6 +6,7 @@ differs. Values that vary by deployment come from the environment through django
 ``DATABASE_URL`` is honoured everywhere.
 """
 
+import socket
 from pathlib import Path
 
 import environ
@@ -30,6 +31,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    # The Open edX event signals, the producer and the consume_events command.
+    "openedx_events",
     "pie.apps.core",
     "pie.apps.intents",
     "pie.apps.api",
@@ -228,6 +231,44 @@ OPENEDX_TELEMETRY = env.list("OPENEDX_TELEMETRY", default=[])
 # How far in the future an intent's effective_timestamp may be, to allow for clock skew
 # between PIE and the systems that report events to it.
 PIE_INTENT_MAX_CLOCK_SKEW_SECONDS = env.int("PIE_INTENT_MAX_CLOCK_SKEW_SECONDS", default=300)
+
+# The Open edX event bus (openedx-events): Redis Streams by default (edx-event-bus-redis),
+# Kafka by configuration (edx-event-bus-kafka, whose client is installed by
+# requirements/kafka.txt). Nothing connects at start-up or during a request: the producer is
+# made at its first send, the consumer by consume_events. docs/events.rst is the guide.
+EVENT_BUS_PRODUCER = env.str("EVENT_BUS_PRODUCER", default="edx_event_bus_redis.create_producer")
+EVENT_BUS_CONSUMER = env.str("EVENT_BUS_CONSUMER", default="edx_event_bus_redis.RedisEventConsumer")
+# Prepended to every topic, with a hyphen ("stage" reads "stage-learning-program-...").
+EVENT_BUS_TOPIC_PREFIX = env.str("EVENT_BUS_TOPIC_PREFIX", default=None)
+EVENT_BUS_REDIS_CONNECTION_URL = env.str("EVENT_BUS_REDIS_CONNECTION_URL", default=None)
+# Seconds a consumer's read blocks: under redis-py's 5-second socket timeout, or every read
+# ends in a timeout error.
+EVENT_BUS_REDIS_CONSUMER_POLL_TIMEOUT = env.int("EVENT_BUS_REDIS_CONSUMER_POLL_TIMEOUT", default=4)
+EVENT_BUS_KAFKA_BOOTSTRAP_SERVERS = env.str("EVENT_BUS_KAFKA_BOOTSTRAP_SERVERS", default=None)
+EVENT_BUS_KAFKA_SCHEMA_REGISTRY_URL = env.str("EVENT_BUS_KAFKA_SCHEMA_REGISTRY_URL", default=None)
+EVENT_BUS_KAFKA_API_KEY = env.str("EVENT_BUS_KAFKA_API_KEY", default=None)
+EVENT_BUS_KAFKA_API_SECRET = env.str("EVENT_BUS_KAFKA_API_SECRET", default=None)
+EVENT_BUS_KAFKA_SCHEMA_REGISTRY_API_KEY = env.str("EVENT_BUS_KAFKA_SCHEMA_REGISTRY_API_KEY", default=None)
+EVENT_BUS_KAFKA_SCHEMA_REGISTRY_API_SECRET = env.str("EVENT_BUS_KAFKA_SCHEMA_REGISTRY_API_SECRET", default=None)
+# The source of the events PIE produces (only make demo-event's): openedx/pie/web.
+EVENTS_SERVICE_NAME = "pie"
+
+# What `manage.py consume_certificate_events` consumes: the credentials service's topic, in
+# PIE's consumer group, under this process's consumer name (one name per running process;
+# a process restarted under its name first reads what it had received but not acknowledged).
+PIE_EVENT_BUS_TOPIC = "learning-program-certificate-lifecycle"
+PIE_EVENT_BUS_GROUP = env.str("PIE_EVENT_BUS_GROUP", default="pie")
+PIE_EVENT_BUS_CONSUMER_NAME = env.str("PIE_EVENT_BUS_CONSUMER_NAME", default=socket.gethostname())
+# Redis: at start, a consumer takes over the messages another consumer of the group received
+# and left unacknowledged for this long (a process that died and came back under a new name).
+PIE_EVENT_BUS_CLAIM_PENDING_AFTER_SECONDS = env.int("PIE_EVENT_BUS_CLAIM_PENDING_AFTER_SECONDS", default=60)
+# How an event waits for the database (capped exponential back-off: the initial delay,
+# doubled at each try, up to the maximum). While the database is unreachable it waits
+# without limit; a write that fails while the database answers is tried this many times in
+# all, then the event is kept in the failed-event store (manage.py replay_failed_events).
+PIE_EVENT_WRITE_ATTEMPTS = env.int("PIE_EVENT_WRITE_ATTEMPTS", default=5)
+PIE_EVENT_RETRY_INITIAL_DELAY_SECONDS = env.float("PIE_EVENT_RETRY_INITIAL_DELAY_SECONDS", default=0.5)
+PIE_EVENT_RETRY_MAX_DELAY_SECONDS = env.float("PIE_EVENT_RETRY_MAX_DELAY_SECONDS", default=30.0)
 
 LOGGING = {
     "version": 1,

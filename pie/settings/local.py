@@ -27,3 +27,8 @@ JWT_AUTH = {
     "JWT_PRIVATE_SIGNING_JWK": DEVELOPMENT_JWT_PRIVATE_SIGNING_JWK,
 }
 PIE_JWT_ALLOW_DEVELOPMENT_KEYS = True
+
+# The local Redis, for `make consume-events` and `make demo-event` (no topic prefix, as on a
+# devstack, unless EVENT_BUS_TOPIC_PREFIX says otherwise).
+EVENT_BUS_REDIS_CONNECTION_URL = env.str("EVENT_BUS_REDIS_CONNECTION_URL", default="redis://127.0.0.1:6379/0")
+PIE_EVENT_BUS_CONSUMER_NAME = env.str("PIE_EVENT_BUS_CONSUMER_NAME", default="pie-local")

@@ -13,6 +13,10 @@ JWT authentication takes the LMS's issuers and public signing keys from the envi
 file, merged key by key into the defaults of ``base.py``. Without them the ``pie.E00x``
 system checks fail (``manage.py check --deploy``, ``migrate``), and every token is refused
 (``pie.apps.core.jwt_decode``), so a missing key set never means "accept any signature".
+
+The event bus settings (``EVENT_BUS_...``, ``PIE_EVENT_...``, docs/events.rst) are read from
+the environment by ``base.py``; the YAML file may set them too. Only the consumer processes
+need them: the web processes never connect to the bus.
 """
 
 import json

@@ -29,3 +29,11 @@ JWT_AUTH = {
     "JWT_PRIVATE_SIGNING_JWK": DEVELOPMENT_JWT_PRIVATE_SIGNING_JWK,
 }
 PIE_JWT_ALLOW_DEVELOPMENT_KEYS = True
+
+# The local Redis; each event-bus test uses a topic prefix of its own.
+EVENT_BUS_REDIS_CONNECTION_URL = env.str("EVENT_BUS_REDIS_CONNECTION_URL", default="redis://127.0.0.1:6379/0")
+EVENT_BUS_TOPIC_PREFIX = "pie-test"
+# Short waits, so the retry tests take a moment.
+PIE_EVENT_WRITE_ATTEMPTS = 3
+PIE_EVENT_RETRY_INITIAL_DELAY_SECONDS = 0.01
+PIE_EVENT_RETRY_MAX_DELAY_SECONDS = 0.05

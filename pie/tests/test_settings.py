@@ -18,6 +18,7 @@ print(json.dumps({
     "ENGINE": db.get("ENGINE"), "NAME": str(db.get("NAME")), "OPTIONS": db.get("OPTIONS", {}),
     "SECRET_KEY": module.SECRET_KEY, "ALLOWED_HOSTS": module.ALLOWED_HOSTS, "DEBUG": module.DEBUG,
     "CONN_MAX_AGE": db.get("CONN_MAX_AGE"), "CONN_HEALTH_CHECKS": db.get("CONN_HEALTH_CHECKS"),
+    "EVENT_BUS": {name: getattr(module, name) for name in dir(module) if name.startswith("EVENT_BUS_")},
 }))
 """
 
@@ -27,7 +28,11 @@ PRODUCTION_ENV = {"CACHE_REDIS_URL": "redis://127.0.0.1:6379/1"}
 
 
 def load_settings(module, **env):
-    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "PIE_CFG", "ALLOWED_HOSTS")}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "SECRET_KEY", "PIE_CFG", "ALLOWED_HOSTS") and not k.startswith("EVENT_BUS_")
+    }
     if module == "pie.settings.production":
         env = {**PRODUCTION_ENV, **env}
     result = subprocess.run(
@@ -100,6 +105,34 @@ def test_production_reads_a_yaml_file_named_by_pie_cfg(tmp_path):
     assert values["ALLOWED_HOSTS"] == ["pie.example.com"]
     assert (values["ENGINE"], values["NAME"]) == ("pie.db.mysql", "pie")
     assert values["DEBUG"] is False
+
+
+def test_local_settings_reach_the_local_redis_and_production_reads_the_bus_from_its_configuration(tmp_path):
+    local = load_settings("pie.settings.local")["EVENT_BUS"]
+    assert local["EVENT_BUS_REDIS_CONNECTION_URL"] == "redis://127.0.0.1:6379/0"
+    assert local["EVENT_BUS_PRODUCER"] == "edx_event_bus_redis.create_producer"
+    assert local["EVENT_BUS_CONSUMER"] == "edx_event_bus_redis.RedisEventConsumer"
+    assert local["EVENT_BUS_REDIS_CONSUMER_POLL_TIMEOUT"] < 5  # redis-py's socket timeout
+
+    config = tmp_path / "pie.yml"
+    config.write_text(
+        "EVENT_BUS_PRODUCER: edx_event_bus_kafka.create_producer\n"
+        "EVENT_BUS_CONSUMER: edx_event_bus_kafka.KafkaEventConsumer\n"
+        "EVENT_BUS_KAFKA_BOOTSTRAP_SERVERS: kafka.example.com:9092\n"
+    )
+    production = load_settings(
+        "pie.settings.production",
+        SECRET_KEY="s",
+        DATABASE_URL="sqlite:///x.sqlite3",
+        EVENT_BUS_REDIS_CONNECTION_URL="rediss://redis.example.com:6380/0",
+        EVENT_BUS_TOPIC_PREFIX="prod",
+    )["EVENT_BUS"]
+    assert production["EVENT_BUS_REDIS_CONNECTION_URL"] == "rediss://redis.example.com:6380/0"
+    assert production["EVENT_BUS_TOPIC_PREFIX"] == "prod"
+    kafka = load_settings("pie.settings.production", SECRET_KEY="s", DATABASE_URL="sqlite:///x", PIE_CFG=str(config))
+    assert kafka["EVENT_BUS"]["EVENT_BUS_CONSUMER"] == "edx_event_bus_kafka.KafkaEventConsumer"
+    assert kafka["EVENT_BUS"]["EVENT_BUS_KAFKA_BOOTSTRAP_SERVERS"] == "kafka.example.com:9092"
+    assert kafka["EVENT_BUS"]["EVENT_BUS_REDIS_CONNECTION_URL"] is None
 
 
 def test_production_collects_static_files_as_the_dockerfile_does(tmp_path):

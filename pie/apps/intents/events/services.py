@@ -1,0 +1,193 @@
+"""
+What becomes of an event from the bus: its intent recorded, skipped, or kept to replay.
+
+``record_intent_from_event`` returns only once the event is recorded, skipped (it does not
+map), or kept in the failed-event store, because the consumer acknowledges every message
+once the receivers return. It never raises for an event's values or the database's state:
+with DEBUG on, openedx-events lets a receiver's exception reach the consumer.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+from edx_django_utils.monitoring import set_custom_attribute
+
+from pie.apps.intents import services
+from pie.apps.intents.constants import EventOutcome, IntentKey
+from pie.apps.intents.events import retry, status
+from pie.apps.intents.exceptions import InvalidIntentError
+from pie.apps.intents.models import FailedEvent
+from pie.apps.intents.validation import clean_intent_values
+
+log = logging.getLogger(__name__)
+
+# A kept error's text is for a person reading it, not a full traceback.
+_ERROR_MAX_LENGTH = 2000
+
+
+@dataclass(frozen=True, kw_only=True)
+class BusEvent:
+    """The identity of one event: what PIE logs, counts and keeps of it besides its intent."""
+
+    event_type: str
+    event_id: uuid.UUID
+    time: datetime
+
+
+@dataclass
+class ReplayResult:
+    """What ``replay_failed_events`` did: events recorded, already recorded, still failing."""
+
+    recorded: int = 0
+    already_recorded: int = 0
+    still_failing: int = 0
+
+
+def record_intent_from_event(
+    *,
+    event: BusEvent,
+    lms_user_id,
+    program_uuid,
+    reason: str,
+    certainty: str,
+    effective_timestamp,
+) -> EventOutcome:
+    """
+    Record the intent an event maps to; return what became of the event.
+
+    Values that break a rule (``services.record_intent``'s) are logged and skipped. While
+    the database is unreachable this waits without limit; a write that fails while the
+    database answers is tried ``PIE_EVENT_WRITE_ATTEMPTS`` times, then the event is kept
+    in the failed-event store. The same event twice records one intent.
+    """
+    tries = retry.Tries()
+    with retry.interrupts_end_the_process():
+        try:
+            key = clean_intent_values(
+                lms_user_id=lms_user_id,
+                program_uuid=program_uuid,
+                reason=reason,
+                certainty=certainty,
+                effective_timestamp=effective_timestamp,
+                now=timezone.now(),
+            )
+        except InvalidIntentError as error:
+            log.warning("Skipped event %s (%s), which maps to no intent: %s", event.event_id, event.event_type, error)
+            outcome = EventOutcome.SKIPPED
+        else:
+            outcome = _record(event=event, key=key, tries=tries)
+        _finish(event=event, outcome=outcome, tries=tries)
+    return outcome
+
+
+def note_ignored_event(*, event: BusEvent, why: str) -> EventOutcome:
+    """Record nothing for an event that is not an intent by decision; log and count it."""
+    log.info("Ignored event %s (%s): %s", event.event_id, event.event_type, why)
+    _finish(event=event, outcome=EventOutcome.IGNORED, tries=retry.Tries())
+    return EventOutcome.IGNORED
+
+
+def replay_failed_events() -> ReplayResult:
+    """
+    Record the intents of the kept events, oldest first; forget each one recorded.
+
+    Idempotent: an intent already recorded counts as such and its event is forgotten too,
+    so running it again, or while a consumer runs, records nothing twice. An event that
+    still fails stays, with its new error, and is logged.
+    """
+    result = ReplayResult()
+    for failed in list(FailedEvent.objects.order_by("id")):
+        try:
+            with transaction.atomic():
+                _, created = services.record_intent(
+                    lms_user_id=failed.lms_user_id,
+                    program_uuid=failed.program_uuid,
+                    reason=failed.reason,
+                    certainty=failed.certainty,
+                    effective_timestamp=failed.effective_timestamp,
+                )
+                FailedEvent.objects.filter(pk=failed.pk).delete()
+        except (InvalidIntentError, DatabaseError) as error:
+            log.warning("Failed event %s still fails: %r", failed.event_id, error)
+            FailedEvent.objects.filter(pk=failed.pk).update(error=repr(error)[:_ERROR_MAX_LENGTH])
+            result.still_failing += 1
+            continue
+        log.info("Replayed failed event %s (%s)", failed.event_id, "recorded" if created else "already recorded")
+        if created:
+            result.recorded += 1
+        else:
+            result.already_recorded += 1
+    return result
+
+
+def delete_failed_events_of_learner(*, lms_user_id: int) -> int:
+    """Delete a learner's kept events (for the learner's retirement); return how many."""
+    deleted, _ = FailedEvent.objects.filter(lms_user_id=lms_user_id).delete()
+    return deleted
+
+
+def _record(*, event: BusEvent, key: IntentKey, tries: retry.Tries) -> EventOutcome:
+    try:
+        _, created = retry.call_with_retries(
+            lambda: services.record_intent(**key._asdict()), tries=tries, what=f"recording event {event.event_id}"
+        )
+    except Exception as error:  # whatever failed, the event is kept rather than lost
+        return _keep_failed_event(event=event, key=key, tries=tries, error=error)
+    return EventOutcome.RECORDED if created else EventOutcome.DUPLICATE
+
+
+def _keep_failed_event(*, event: BusEvent, key: IntentKey, tries: retry.Tries, error: Exception) -> EventOutcome:
+    """Keep an event whose write kept failing; waits for the database like the write did."""
+    log.error(
+        "Keeping event %s (%s) after %d failed writes: %r", event.event_id, event.event_type, tries.failed_writes, error
+    )
+
+    def keep() -> None:
+        FailedEvent.objects.get_or_create(
+            event_id=event.event_id,
+            defaults={
+                "event_type": event.event_type,
+                "event_time": event.time,
+                "lms_user_id": key.lms_user_id,
+                "program_uuid": key.program_uuid,
+                "reason": key.reason,
+                "certainty": key.certainty,
+                "effective_timestamp": key.effective_timestamp,
+                "attempts": tries.failed_writes,
+                "error": repr(error)[:_ERROR_MAX_LENGTH],
+            },
+        )
+
+    try:
+        retry.call_waiting_for_database(keep, tries=tries, what=f"keeping event {event.event_id}")
+    except Exception as keep_error:  # the log is then the last place that holds the event
+        log.critical(
+            "Could not keep event %s (%s): %r; its intent was %s",
+            event.event_id,
+            event.event_type,
+            keep_error,
+            key,
+        )
+        return EventOutcome.FAILED
+    return EventOutcome.KEPT
+
+
+def _finish(*, event: BusEvent, outcome: EventOutcome, tries: retry.Tries) -> None:
+    """Count the event for operators and monitoring, and close the database connection."""
+    # .. custom_attribute_name: pie_event_outcome
+    # .. custom_attribute_description: What became of the event (constants.EventOutcome).
+    set_custom_attribute("pie_event_outcome", outcome.value)
+    set_custom_attribute("pie_event_type", event.event_type)
+    set_custom_attribute("pie_event_id", str(event.event_id))
+    # .. custom_attribute_name: pie_event_failed_writes
+    # .. custom_attribute_description: Writes of the event that failed while the database answered.
+    set_custom_attribute("pie_event_failed_writes", tries.failed_writes)
+    # .. custom_attribute_name: pie_event_database_waits
+    # .. custom_attribute_description: Waits for an unreachable database while handling the event.
+    set_custom_attribute("pie_event_database_waits", tries.database_waits)
+    status.note_event_handled(event_type=event.event_type, event_id=event.event_id, time=event.time, outcome=outcome)
+    retry.close_database_connection()

@@ -1,0 +1,29 @@
+"""
+Record the intents of the events kept in the failed-event store, then forget them.
+
+    python manage.py replay_failed_events
+
+Idempotent: an intent already recorded is not recorded again, and its event is forgotten.
+Exits with status 1 while some events still fail (each is logged, and stays to be replayed).
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
+
+from pie.apps.intents.events.services import replay_failed_events
+
+
+class Command(BaseCommand):
+    help = "Record the intents of the failed events kept by the event consumers, and forget those recorded."
+
+    def handle(self, *args, **options) -> None:
+        try:
+            result = replay_failed_events()
+        except DatabaseError as error:
+            raise CommandError(f"The database failed: {error}") from error
+        self.stdout.write(
+            f"Replayed failed events: {result.recorded} recorded, {result.already_recorded} already recorded, "
+            f"{result.still_failing} still failing"
+        )
+        if result.still_failing:
+            raise CommandError(f"{result.still_failing} failed events still fail: see the log; they stay to replay.")

@@ -1,0 +1,1 @@
+"""The receivers of the Open edX events PIE listens to (``handlers``), connected in ``IntentsConfig.ready``."""

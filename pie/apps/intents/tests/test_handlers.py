@@ -1,0 +1,124 @@
+"""
+The receivers, with no bus: the openedx-events signals sent directly, as the consumer sends
+them, with real ProgramCertificateData.
+"""
+
+import logging
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from openedx_events.learning.data import ProgramCertificateData, ProgramData, UserData, UserPersonalData
+from openedx_events.learning.signals import PROGRAM_CERTIFICATE_AWARDED, PROGRAM_CERTIFICATE_REVOKED
+
+from pie.apps.intents.constants import EventOutcome, IntentCertainty, IntentReason
+from pie.apps.intents.models import EventHandlingStatus, FailedEvent, ProgramIntent
+from pie.apps.intents.selectors import most_recent_and_certain
+from pie.apps.intents.signals import handlers
+
+PROGRAM = "6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e"
+TIME = datetime(2025, 5, 17, 9, 41, 7, 250000, tzinfo=UTC)
+
+pytestmark = pytest.mark.django_db
+
+
+def certificate(*, lms_user_id=7, program_uuid=PROGRAM, user="default", program="default", status="awarded"):
+    if user == "default":
+        pii = UserPersonalData(username="learner", email="learner@example.com", name="A Learner")
+        user = UserData(id=lms_user_id, is_active=True, pii=pii)
+    if program == "default":
+        program = ProgramData(uuid=program_uuid, title="A program", program_type="professional-certificate")
+    return ProgramCertificateData(
+        user=user, program=program, uuid=str(uuid.uuid4()), status=status, url="https://credentials.example.com/c/1/"
+    )
+
+
+def send(signal, program_certificate, *, time=TIME):
+    """Send the signal as the consumer does, and return the receivers' answers."""
+    responses = signal.send_event(time=time, program_certificate=program_certificate)
+    errors = [response for _, response in responses if isinstance(response, BaseException)]
+    assert not errors, f"a receiver raised: {errors}"
+    return responses
+
+
+def connected(signal) -> list:
+    return [entry[1]() for entry in signal.receivers]  # (key, weak reference, is_async)
+
+
+def test_both_receivers_are_connected_by_the_app():
+    assert handlers.record_program_certificate_awarded in connected(PROGRAM_CERTIFICATE_AWARDED)
+    assert handlers.note_program_certificate_revoked in connected(PROGRAM_CERTIFICATE_REVOKED)
+
+
+def test_an_awarded_certificate_maps_to_an_earned_certain_intent_at_the_event_time():
+    send(PROGRAM_CERTIFICATE_AWARDED, certificate(lms_user_id=7))
+
+    (intent,) = most_recent_and_certain(lms_user_id=7)
+    assert str(intent.program_uuid) == PROGRAM
+    assert intent.reason == IntentReason.EARNED_PROGRAM_CERT
+    assert intent.certainty == IntentCertainty.CERTAIN_YES
+    assert intent.effective_timestamp == TIME
+    status = EventHandlingStatus.objects.get(event_type=PROGRAM_CERTIFICATE_AWARDED.event_type)
+    assert (status.handled_count, status.last_outcome, status.last_event_time) == (1, EventOutcome.RECORDED, TIME)
+
+
+def test_an_inactive_learner_s_certificate_is_recorded_too():
+    inactive = UserData(id=8, is_active=False, pii=UserPersonalData(username="l", email="l@example.com"))
+    send(PROGRAM_CERTIFICATE_AWARDED, certificate(user=inactive))
+    assert ProgramIntent.objects.filter(lms_user_id=8).count() == 1
+
+
+def test_the_same_certificate_awarded_again_leaves_one_intent(django_assert_max_num_queries):
+    send(PROGRAM_CERTIFICATE_AWARDED, certificate(lms_user_id=9))
+    # The insert the unique constraint refuses, in its savepoint; the read of the intent
+    # already recorded; the status's update.
+    with django_assert_max_num_queries(6):
+        send(PROGRAM_CERTIFICATE_AWARDED, certificate(lms_user_id=9))
+    assert ProgramIntent.objects.filter(lms_user_id=9).count() == 1
+    status = EventHandlingStatus.objects.get(event_type=PROGRAM_CERTIFICATE_AWARDED.event_type)
+    assert (status.handled_count, status.last_outcome) == (2, EventOutcome.DUPLICATE)
+
+
+@pytest.mark.parametrize(
+    "program_certificate",
+    [
+        pytest.param(certificate(user=None), id="no user"),
+        pytest.param(certificate(user=UserData(id=None, is_active=True, pii=None)), id="no user id"),
+        pytest.param(certificate(lms_user_id=0), id="user id 0"),
+        pytest.param(certificate(lms_user_id=2**31), id="user id too large"),
+        pytest.param(certificate(lms_user_id="seven"), id="user id not a number"),
+        pytest.param(certificate(program_uuid="not-a-uuid"), id="malformed uuid"),
+        pytest.param(certificate(program_uuid=None), id="no uuid"),
+        pytest.param(certificate(program=None), id="no program"),
+        pytest.param(certificate(program=object()), id="a program of unknown shape"),
+    ],
+)
+@pytest.mark.parametrize("debug", [False, True], ids=["DEBUG off", "DEBUG on"])
+def test_an_event_that_does_not_map_is_logged_and_skipped(program_certificate, debug, settings, caplog):
+    # With DEBUG on, openedx-events lets a receiver's exception propagate: none may.
+    settings.DEBUG = debug
+    with caplog.at_level(logging.WARNING, logger="pie.apps.intents.events.services"):
+        send(PROGRAM_CERTIFICATE_AWARDED, program_certificate)
+    assert not ProgramIntent.objects.exists()
+    assert not FailedEvent.objects.exists()
+    assert "which maps to no intent" in caplog.text
+    status = EventHandlingStatus.objects.get(event_type=PROGRAM_CERTIFICATE_AWARDED.event_type)
+    assert status.last_outcome == EventOutcome.SKIPPED
+
+
+def test_an_event_time_in_the_future_is_skipped():
+    send(PROGRAM_CERTIFICATE_AWARDED, certificate(), time=datetime(2999, 1, 1, tzinfo=UTC))
+    assert not ProgramIntent.objects.exists()
+
+
+def test_a_revoked_certificate_records_nothing_and_is_counted(caplog):
+    send(PROGRAM_CERTIFICATE_AWARDED, certificate(lms_user_id=10))
+    with caplog.at_level(logging.INFO, logger="pie.apps.intents.events.services"):
+        send(PROGRAM_CERTIFICATE_REVOKED, certificate(lms_user_id=10, status="revoked"), time=datetime.now(UTC))
+
+    (intent,) = most_recent_and_certain(lms_user_id=10)
+    assert intent.certainty == IntentCertainty.CERTAIN_YES  # the award still stands
+    assert ProgramIntent.objects.count() == 1
+    assert "a revoked program certificate records no intent (lms_user_id=10)" in caplog.text
+    status = EventHandlingStatus.objects.get(event_type=PROGRAM_CERTIFICATE_REVOKED.event_type)
+    assert (status.handled_count, status.last_outcome) == (1, EventOutcome.IGNORED)
