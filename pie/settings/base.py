@@ -36,7 +36,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: the request-scoped cache that the monitoring and JWT code below rely on.
+    # Outermost, so that it sees every response: an error answered below as an HTML page
+    # (DEBUG's technical pages, the browsable API) leaves as JSON in the one error shape.
+    "pie.apps.api.middleware.JsonErrorMiddleware",
+    # The request-scoped cache that the monitoring and JWT code below rely on.
     "edx_django_utils.cache.middleware.RequestCacheMiddleware",
     "edx_django_utils.monitoring.DeploymentMonitoringMiddleware",
     # Reports the custom attributes set during a request (set_custom_attribute) to the
@@ -156,6 +159,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"learner_write": env.str("PIE_LEARNER_WRITE_RATE", default=None)},
     "EXCEPTION_HANDLER": "pie.apps.api.errors.api_exception_handler",
 }
+
+# The admin's forms: a CSRF failure outside DRF is a JSON 403 "csrf_failed".
+CSRF_FAILURE_VIEW = "pie.apps.api.errors.json_csrf_failure"
 
 # Open edX JWT authentication (edx-drf-extensions). Tokens are the LMS's: the header
 # "Authorization: JWT <token>", or the edX JWT cookie split in two halves. Each
