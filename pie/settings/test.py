@@ -29,3 +29,8 @@ JWT_AUTH = {
     "JWT_PRIVATE_SIGNING_JWK": DEVELOPMENT_JWT_PRIVATE_SIGNING_JWK,
 }
 PIE_JWT_ALLOW_DEVELOPMENT_KEYS = True
+
+# The development origin of the program dashboard micro-frontend: its cross-origin calls
+# with the edX JWT cookie are allowed (CORS) and its cookie-authenticated writes trusted (CSRF).
+CORS_ORIGIN_WHITELIST = ["http://localhost:1996"]
+CSRF_TRUSTED_ORIGINS = CORS_ORIGIN_WHITELIST
