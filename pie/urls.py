@@ -10,6 +10,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
     path("api/", include("pie.apps.api.urls")),
+    # edx-drf-extensions' CSRF token for micro-frontends, at the library's path:
+    # /csrf/api/v1/token, the one path without a slash-ended twin.
+    path("", include("csrf.urls")),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
     re_path(r"^api-docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

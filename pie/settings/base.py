@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 import orjson
+from corsheaders.defaults import default_headers
 
 from pie.apps.core.lms import LMS_JWT_VERSION
 
@@ -33,18 +34,30 @@ INSTALLED_APPS = [
     "drf_spectacular",
     # The Open edX event signals, the producer and the consume_events command.
     "openedx_events",
+    # Swagger UI's files, served from PIE's own static files: /api-docs/ needs no CDN.
+    "drf_spectacular_sidecar",
+    "corsheaders",
+    # edx-drf-extensions' CSRF token endpoint for micro-frontends: /csrf/api/v1/token.
+    "csrf",
     "pie.apps.core",
     "pie.apps.intents",
     "pie.apps.api",
 ]
 
 MIDDLEWARE = [
-    # First: the request-scoped cache that the monitoring and JWT code below rely on.
+    # Outermost, so that it sees every response: an error answered below as an HTML page
+    # (DEBUG's technical pages, the browsable API) leaves as JSON in the one error shape.
+    "pie.apps.api.middleware.JsonErrorMiddleware",
+    # The request-scoped cache that the monitoring and JWT code below rely on.
     "edx_django_utils.cache.middleware.RequestCacheMiddleware",
     "edx_django_utils.monitoring.DeploymentMonitoringMiddleware",
     # Reports the custom attributes set during a request (set_custom_attribute) to the
     # telemetry backends in OPENEDX_TELEMETRY.
     "edx_django_utils.monitoring.MonitoringSupportMiddleware",
+    # Before anything that can answer (WhiteNoise, CommonMiddleware, authentication): it
+    # answers CORS preflights itself, without credentials, and adds the CORS headers to
+    # every answer to an allowed origin, errors included.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves STATIC_ROOT (the admin's and the browsable API's files) from the app server,
     # so a production deployment needs no separate static file server.
@@ -160,6 +173,31 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "pie.apps.api.errors.api_exception_handler",
 }
 
+# Browser clients: the micro-frontends (MFEs) call PIE from other origins of the same
+# site, with the edX JWT cookie (credentials: "include"). Each environment module sets
+# the origins: local and test the MFE development origin, production its configuration.
+# django-cors-headers answers these origins, and only them, with CORS headers, credentials
+# allowed; @edx/frontend-platform sends USE-JWT-COOKIE besides the library's defaults
+# (accept, authorization, content-type, user-agent, x-csrftoken, x-requested-with).
+CORS_ORIGIN_WHITELIST: list[str] = []
+CORS_ALLOW_CREDENTIALS = True
+CORS_ALLOW_HEADERS = (*default_headers, "use-jwt-cookie")
+# A write authenticated by the JWT cookie must carry the CSRF token (X-CSRFToken, from
+# GET /csrf/api/v1/token) and come from a trusted origin: the same list as CORS.
+CSRF_TRUSTED_ORIGINS = CORS_ORIGIN_WHITELIST
+# PIE's own name, so that a CSRF cookie on a shared domain never meets the LMS's or
+# another service's "csrftoken". SameSite=Lax (Django's default) is enough: the MFE and
+# PIE are on one site, so the browser sends the cookie with the MFE's requests.
+CSRF_COOKIE_NAME = "pie_csrftoken"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Where no CSRF_COOKIE_DOMAIN is set the cookie belongs to PIE's host alone, which is all
+# the CSRF check needs; an operator may share it across the site's subdomains.
+CSRF_COOKIE_DOMAIN = None
+# Production makes it Secure (HTTPS only), as it does the session cookie.
+CSRF_COOKIE_SECURE = False
+# The admin's forms: a CSRF failure outside DRF is a JSON 403 "csrf_failed".
+CSRF_FAILURE_VIEW = "pie.apps.api.errors.json_csrf_failure"
+
 # Open edX JWT authentication (edx-drf-extensions). Tokens are the LMS's: the header
 # "Authorization: JWT <token>", or the edX JWT cookie split in two halves. Each
 # environment module adds the issuers and the public JWK set; the pie.E00x system
@@ -210,6 +248,9 @@ SPECTACULAR_SETTINGS = {
     # The schema and its UI are public, even to a caller with a bad token.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # Swagger UI from drf-spectacular-sidecar's pinned copy in PIE's static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # Each endpoint has its own request and response serializers, named for what they are.
     "COMPONENT_SPLIT_REQUEST": False,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",

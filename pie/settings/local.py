@@ -32,3 +32,7 @@ PIE_JWT_ALLOW_DEVELOPMENT_KEYS = True
 # devstack, unless EVENT_BUS_TOPIC_PREFIX says otherwise).
 EVENT_BUS_REDIS_CONNECTION_URL = env.str("EVENT_BUS_REDIS_CONNECTION_URL", default="redis://127.0.0.1:6379/0")
 PIE_EVENT_BUS_CONSUMER_NAME = env.str("PIE_EVENT_BUS_CONSUMER_NAME", default="pie-local")
+# The development origin of the program dashboard micro-frontend: its cross-origin calls
+# with the edX JWT cookie are allowed (CORS) and its cookie-authenticated writes trusted (CSRF).
+CORS_ORIGIN_WHITELIST = ["http://localhost:1996"]
+CSRF_TRUSTED_ORIGINS = CORS_ORIGIN_WHITELIST

@@ -7,6 +7,11 @@ override the settings of the same name (for example ``SECRET_KEY``, ``ALLOWED_HO
 ``ALLOWED_HOSTS``) are read first, so the YAML file has the last word. No secret has a
 usable default: a missing one stops the service at start-up.
 
+Browser clients: ``CORS_ORIGIN_WHITELIST`` (a comma-separated list in the environment, a
+list in the YAML file; empty by default) names the micro-frontends' origins, which are
+also ``CSRF_TRUSTED_ORIGINS``; ``CSRF_COOKIE_DOMAIN`` optionally shares PIE's CSRF cookie
+across the site's subdomains. The CSRF and session cookies are ``Secure``.
+
 JWT authentication takes the LMS's issuers and public signing keys from the environment
 (``JWT_ISSUERS``, a JSON list of ``{"ISSUER", "AUDIENCE", "SECRET_KEY"}``, and
 ``JWT_PUBLIC_SIGNING_JWK_SET``, a JSON JWK set) or from a ``JWT_AUTH`` mapping in the YAML
@@ -55,6 +60,9 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {"learner_write": env.str("PIE_LEARNER_WRITE_RATE", default="100/hour")},
 }
+# The micro-frontends' origins (e.g. https://apps.example.com): none unless configured.
+CORS_ORIGIN_WHITELIST = env.list("CORS_ORIGIN_WHITELIST", default=[])
+CSRF_COOKIE_DOMAIN = env.str("CSRF_COOKIE_DOMAIN", default=None)
 
 CONFIG_FILE = env.str("PIE_CFG", default=None)
 if CONFIG_FILE:
@@ -72,6 +80,9 @@ if CONFIG_FILE:
         # Written as a YAML mapping: edx-drf-extensions reads the set as JSON text.
         JWT_AUTH["JWT_PUBLIC_SIGNING_JWK_SET"] = json.dumps(JWT_AUTH["JWT_PUBLIC_SIGNING_JWK_SET"])
     vars().update(config_from_yaml)
+
+# Cookie-authenticated writes are trusted from the CORS origins, whichever source named them.
+CSRF_TRUSTED_ORIGINS = CORS_ORIGIN_WHITELIST
 
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set (environment variable or the PIE_CFG file).")

@@ -37,3 +37,7 @@ EVENT_BUS_TOPIC_PREFIX = "pie-test"
 PIE_EVENT_WRITE_ATTEMPTS = 3
 PIE_EVENT_RETRY_INITIAL_DELAY_SECONDS = 0.01
 PIE_EVENT_RETRY_MAX_DELAY_SECONDS = 0.05
+# The development origin of the program dashboard micro-frontend: its cross-origin calls
+# with the edX JWT cookie are allowed (CORS) and its cookie-authenticated writes trusted (CSRF).
+CORS_ORIGIN_WHITELIST = ["http://localhost:1996"]
+CSRF_TRUSTED_ORIGINS = CORS_ORIGIN_WHITELIST

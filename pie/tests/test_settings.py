@@ -19,8 +19,19 @@ print(json.dumps({
     "SECRET_KEY": module.SECRET_KEY, "ALLOWED_HOSTS": module.ALLOWED_HOSTS, "DEBUG": module.DEBUG,
     "CONN_MAX_AGE": db.get("CONN_MAX_AGE"), "CONN_HEALTH_CHECKS": db.get("CONN_HEALTH_CHECKS"),
     "EVENT_BUS": {name: getattr(module, name) for name in dir(module) if name.startswith("EVENT_BUS_")},
+    "CORS_ORIGIN_WHITELIST": module.CORS_ORIGIN_WHITELIST, "CSRF_TRUSTED_ORIGINS": module.CSRF_TRUSTED_ORIGINS,
+    "CSRF_COOKIE_DOMAIN": module.CSRF_COOKIE_DOMAIN, "CSRF_COOKIE_SECURE": module.CSRF_COOKIE_SECURE,
 }))
 """
+
+CONFIGURATION_VARIABLES = (
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "PIE_CFG",
+    "ALLOWED_HOSTS",
+    "CORS_ORIGIN_WHITELIST",
+    "CSRF_COOKIE_DOMAIN",
+)
 
 
 # What production needs besides the values each test gives or leaves out.
@@ -28,11 +39,7 @@ PRODUCTION_ENV = {"CACHE_REDIS_URL": "redis://127.0.0.1:6379/1"}
 
 
 def load_settings(module, **env):
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "SECRET_KEY", "PIE_CFG", "ALLOWED_HOSTS") and not k.startswith("EVENT_BUS_")
-    }
+    clean = {k: v for k, v in os.environ.items() if k not in CONFIGURATION_VARIABLES and not k.startswith("EVENT_BUS_")}
     if module == "pie.settings.production":
         env = {**PRODUCTION_ENV, **env}
     result = subprocess.run(
@@ -135,6 +142,49 @@ def test_local_settings_reach_the_local_redis_and_production_reads_the_bus_from_
     assert kafka["EVENT_BUS"]["EVENT_BUS_REDIS_CONNECTION_URL"] is None
 
 
+@pytest.mark.parametrize("module", ["pie.settings.local", "pie.settings.test"])
+def test_local_and_test_settings_allow_the_mfe_development_origin(module):
+    values = load_settings(module)
+    assert values["CORS_ORIGIN_WHITELIST"] == ["http://localhost:1996"]
+    assert values["CSRF_TRUSTED_ORIGINS"] == values["CORS_ORIGIN_WHITELIST"]
+    assert values["CSRF_COOKIE_SECURE"] is False
+
+
+def test_production_allows_no_browser_origin_unless_configured():
+    values = load_settings("pie.settings.production", DATABASE_URL="sqlite:///x.sqlite3", SECRET_KEY="s")
+    assert (values["CORS_ORIGIN_WHITELIST"], values["CSRF_TRUSTED_ORIGINS"]) == ([], [])
+    assert values["CSRF_COOKIE_DOMAIN"] is None
+    assert values["CSRF_COOKIE_SECURE"] is True
+
+
+def test_production_reads_the_browser_origins_and_cookie_domain_from_the_environment():
+    values = load_settings(
+        "pie.settings.production",
+        DATABASE_URL="sqlite:///x.sqlite3",
+        SECRET_KEY="s",
+        CORS_ORIGIN_WHITELIST="https://apps.example.com,https://learning.example.com",
+        CSRF_COOKIE_DOMAIN=".example.com",
+    )
+    assert values["CORS_ORIGIN_WHITELIST"] == ["https://apps.example.com", "https://learning.example.com"]
+    assert values["CSRF_TRUSTED_ORIGINS"] == values["CORS_ORIGIN_WHITELIST"]
+    assert values["CSRF_COOKIE_DOMAIN"] == ".example.com"
+
+
+def test_production_reads_the_browser_origins_from_the_yaml_file_too(tmp_path):
+    config = tmp_path / "pie.yml"
+    config.write_text("CORS_ORIGIN_WHITELIST: [https://apps.example.com]\nCSRF_COOKIE_DOMAIN: .example.com\n")
+    values = load_settings(
+        "pie.settings.production",
+        PIE_CFG=str(config),
+        DATABASE_URL="sqlite:///x.sqlite3",
+        SECRET_KEY="s",
+        CORS_ORIGIN_WHITELIST="https://from-env.example.com",
+    )
+    assert values["CORS_ORIGIN_WHITELIST"] == ["https://apps.example.com"]
+    assert values["CSRF_TRUSTED_ORIGINS"] == ["https://apps.example.com"]
+    assert values["CSRF_COOKIE_DOMAIN"] == ".example.com"
+
+
 def test_production_collects_static_files_as_the_dockerfile_does(tmp_path):
     # The image build runs collectstatic with production settings, a throwaway secret and
     # an unused database: it must need nothing else (no JWT keys, no database server).
@@ -155,6 +205,7 @@ def test_production_collects_static_files_as_the_dockerfile_does(tmp_path):
     )
     assert (tmp_path / "static" / "admin" / "css" / "base.css").is_file()
     assert (tmp_path / "static" / "rest_framework" / "css" / "bootstrap.min.css").is_file()
+    assert (tmp_path / "static" / "drf_spectacular_sidecar" / "swagger-ui-dist" / "swagger-ui-bundle.js").is_file()
 
 
 def test_the_app_server_serves_collected_static_files_without_debug(tmp_path, settings, client):
@@ -166,4 +217,7 @@ def test_the_app_server_serves_collected_static_files_without_debug(tmp_path, se
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/css")
+    swagger_ui = client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+    assert swagger_ui.status_code == 200
+    assert swagger_ui["Content-Type"].startswith("text/javascript")
     assert client.get("/static/admin/css/no-such-file.css").status_code == 404

@@ -10,8 +10,11 @@ stable: clients may branch on it. DRF's own codes are kept (``not_authenticated`
 ``authentication_failed``, ``permission_denied``, ``not_found``, ``method_not_allowed``,
 ``parse_error``, ``unsupported_media_type``, ``not_acceptable``); PIE adds
 ``invalid_request``, ``duplicate_intent``, ``missing_lms_user_id``,
-``forbidden_lms_user_id``, ``bad_request`` and ``server_error``.
+``forbidden_lms_user_id``, ``bad_request``, ``csrf_failed`` and ``server_error``; an
+error without a code of its own is named for its status (``error_body_for_status``).
 """
+
+from http import HTTPStatus
 
 from django.http import JsonResponse
 from rest_framework import exceptions, serializers, status
@@ -108,26 +111,56 @@ class ErrorResponseSerializer(serializers.Serializer):
     )
 
 
-# Django's error views, for URLs outside DRF (and errors raised before DRF sees the
-# request), so that no response is an HTML error page.
+# Errors answered outside DRF: Django's error views (urls.py's handler400...), its CSRF
+# failure view, and the error pages that JsonErrorMiddleware rewrites (DEBUG's technical
+# pages among them), so that no response is an HTML error page.
+
+_ERRORS_BY_STATUS = {
+    400: ("The request could not be understood.", "bad_request"),
+    401: ("Authentication credentials were not provided or are not valid.", "not_authenticated"),
+    403: ("You do not have permission to do this.", "permission_denied"),
+    404: ("Not found.", "not_found"),
+    405: ("This method is not allowed here.", "method_not_allowed"),
+    500: ("The server failed to answer; the error has been logged.", "server_error"),
+}
+
+
+def error_body_for_status(status_code: int) -> dict:
+    """
+    The error body of a response that has only a status: its known ``detail`` and
+    ``error_code``, else the status's standard phrase and a code made of it
+    (``HTTPStatus(status_code)``, e.g. ``service_unavailable``).
+    """
+    if status_code in _ERRORS_BY_STATUS:
+        detail, error_code = _ERRORS_BY_STATUS[status_code]
+        return error_body(detail=detail, error_code=error_code)
+    try:
+        phrase = HTTPStatus(status_code).phrase
+    except ValueError:
+        phrase = "Client error" if status_code < 500 else "Server error"
+    return error_body(detail=f"{phrase}.", error_code=phrase.lower().replace(" ", "_").replace("-", "_"))
+
+
+def json_error_response(status_code: int) -> JsonResponse:
+    return JsonResponse(error_body_for_status(status_code), status=status_code)
 
 
 def json_bad_request(request, exception=None):
-    return JsonResponse(error_body(detail="The request could not be understood.", error_code="bad_request"), status=400)
+    return json_error_response(400)
 
 
 def json_permission_denied(request, exception=None):
-    return JsonResponse(
-        error_body(detail="You do not have permission to do this.", error_code="permission_denied"), status=403
-    )
+    return json_error_response(403)
 
 
 def json_page_not_found(request, exception=None):
-    return JsonResponse(error_body(detail="Not found.", error_code="not_found"), status=404)
+    return json_error_response(404)
 
 
 def json_server_error(request):
-    return JsonResponse(
-        error_body(detail="The server failed to answer; the error has been logged.", error_code="server_error"),
-        status=500,
-    )
+    return json_error_response(500)
+
+
+def json_csrf_failure(request, reason=""):
+    """``CSRF_FAILURE_VIEW``: Django's CSRF check refused a request outside DRF (the admin's forms)."""
+    return JsonResponse(error_body(detail=f"CSRF Failed: {reason}", error_code="csrf_failed"), status=403)

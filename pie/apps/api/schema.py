@@ -1,6 +1,13 @@
-"""drf-spectacular extensions: how the OpenAPI schema describes Open edX JWT authentication."""
+"""
+drf-spectacular extensions: how the OpenAPI schema describes Open edX JWT authentication,
+and edx-drf-extensions' CSRF token endpoint, which carries no schema of its own.
+"""
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiViewExtension
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+
+from pie.apps.api.errors import ErrorResponseSerializer
 
 
 class EdxJwtAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -20,6 +27,36 @@ class EdxJwtAuthenticationScheme(OpenApiAuthenticationExtension):
                 "edX JWT cookie (edx-jwt-cookie-header-payload and edx-jwt-cookie-signature) instead."
             ),
         }
+
+
+class CsrfTokenResponseSerializer(serializers.Serializer):
+    csrfToken = serializers.CharField(help_text="Send it back as the X-CSRFToken header of a write.")
+
+
+class CsrfTokenViewSchema(OpenApiViewExtension):
+    """``GET /csrf/api/v1/token`` (edx-drf-extensions' ``csrf`` app), for the micro-frontends."""
+
+    target_class = "csrf.api.v1.views.CsrfTokenView"
+
+    def view_replacement(self):
+        @extend_schema(
+            summary="A CSRF token for writes authenticated by the edX JWT cookie",
+            description=(
+                "Also sets PIE's CSRF cookie. A micro-frontend sends the token back as X-CSRFToken "
+                "with each POST it authenticates with the edX JWT cookie."
+            ),
+            auth=[],
+            responses={
+                status.HTTP_200_OK: CsrfTokenResponseSerializer,
+                status.HTTP_401_UNAUTHORIZED: OpenApiResponse(
+                    ErrorResponseSerializer, description="A JWT was sent and is not valid."
+                ),
+            },
+        )
+        class Documented(self.target_class):
+            pass
+
+        return Documented
 
 
 def refuse_additional_properties_in_requests(result, generator, request, public):

@@ -1,5 +1,6 @@
-"""PIE's URLs plus one view that fails, to test the JSON 500 handler."""
+"""PIE's URLs plus views that fail or answer an HTML error, to test the JSON error answers."""
 
+from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import path
 
 from pie.urls import handler400, handler403, handler404, handler500, urlpatterns  # noqa: F401
@@ -9,4 +10,20 @@ def fail(request):
     raise RuntimeError("a bug")
 
 
-urlpatterns = [*urlpatterns, path("fail/", fail)]
+def html_gone(request):
+    response = HttpResponse("<h1>Gone</h1>", status=410)
+    response["Content-Length"] = "14"
+    response["Retry-After"] = "120"
+    return response
+
+
+def streamed_html_error(request):
+    return StreamingHttpResponse(iter([b"<h1>", b"Unavailable</h1>"]), status=503)
+
+
+urlpatterns = [
+    *urlpatterns,
+    path("fail/", fail),
+    path("html-gone/", html_gone),
+    path("streamed-html-error/", streamed_html_error),
+]

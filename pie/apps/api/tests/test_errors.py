@@ -1,5 +1,10 @@
-"""The one error shape: every failure, inside DRF or not, answers JSON."""
+"""The one error shape: every failure, inside DRF or not, DEBUG or not, answers JSON."""
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -24,19 +29,84 @@ def assert_error_shape(response, status_code: int, error_code: str):
     return body
 
 
-@pytest.mark.parametrize("url", ["/no-such-page/", "/api/v1/program_intents/12/", "/api/v2/program_intents/"])
-def test_unknown_urls_are_json_404s(url):
+ROOT = Path(__file__).resolve().parents[4]
+
+
+@pytest.fixture(params=[False, True], ids=["debug-off", "debug-on"])
+def debug(request, settings):
+    """Run the test without, then with, DEBUG: Django answers errors with HTML pages under DEBUG."""
+    settings.DEBUG = request.param
+    return request.param
+
+
+@pytest.mark.parametrize(
+    "url", ["/no-such-page/", "/api/v1/no_such_endpoint/", "/api/v1/program_intents/12/", "/api/v2/program_intents/"]
+)
+def test_unknown_urls_are_json_404s(url, debug):
     assert_error_shape(APIClient().get(url), 404, "not_found")
 
 
-def test_a_bad_host_header_is_a_json_400():
+def test_a_bad_host_header_is_a_json_400(debug):
     assert_error_shape(APIClient().get("/health/", HTTP_HOST="evil.example.com"), 400, "bad_request")
 
 
 @pytest.mark.urls("pie.apps.api.tests.failing_urls")
-def test_a_failing_plain_django_view_is_a_json_500():
+def test_a_failing_plain_django_view_is_a_json_500(debug):
     client = APIClient(raise_request_exception=False)
     assert_error_shape(client.get("/fail/"), 500, "server_error")
+
+
+def test_a_csrf_failure_outside_drf_is_a_json_403(debug):
+    response = APIClient(enforce_csrf_checks=True).post("/admin/login/", {"username": "x", "password": "y"})
+    body = assert_error_shape(response, 403, "csrf_failed")
+    assert "CSRF" in body["detail"]
+
+
+def test_an_api_error_asked_for_as_html_keeps_its_json_error_body(debug):
+    response = APIClient().get("/api/v1/program_intents/most_recent_and_certain/", HTTP_ACCEPT="text/html")
+    assert_error_shape(response, 401, "not_authenticated")
+    assert response.headers["WWW-Authenticate"] == 'JWT realm="api"'
+
+
+@pytest.mark.urls("pie.apps.api.tests.failing_urls")
+def test_an_html_error_page_becomes_the_error_shape_of_its_status_and_keeps_its_headers():
+    response = APIClient().get("/html-gone/")
+    body = assert_error_shape(response, 410, "gone")
+    assert body["detail"] == "Gone."
+    assert response.headers["Retry-After"] == "120"
+    assert response.headers["Content-Length"] == str(len(response.content))
+
+
+@pytest.mark.urls("pie.apps.api.tests.failing_urls")
+def test_a_streamed_html_error_becomes_the_error_shape_too():
+    response = APIClient().get("/streamed-html-error/")
+    assert response.status_code == 503
+    assert response.headers["Content-Type"] == "application/json"
+    assert json.loads(b"".join(response.streaming_content)) == {
+        "detail": "Service Unavailable.",
+        "error_code": "service_unavailable",
+    }
+
+
+def test_an_unknown_api_path_is_a_json_404_under_the_local_settings(tmp_path):
+    # The local settings themselves (DEBUG on), loaded fresh in a subprocess.
+    probe = (
+        "import django, json; django.setup(); from django.conf import settings; from django.test import Client; "
+        "r = Client(HTTP_HOST='localhost').get('/api/v1/no_such_endpoint/'); "
+        "print(json.dumps([settings.DEBUG, r.status_code, r['Content-Type'], r.json()]))"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PIE_CFG")}
+    env = {
+        **clean,
+        "DJANGO_SETTINGS_MODULE": "pie.settings.local",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'local.sqlite3'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    debug, status, content_type, body = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (debug, status, content_type) == (True, 404, "application/json")
+    assert body == {"detail": "Not found.", "error_code": "not_found"}
 
 
 def test_a_failing_api_view_is_a_json_500(learner, intent_body):

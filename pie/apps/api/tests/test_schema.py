@@ -1,7 +1,11 @@
 """The OpenAPI schema at /api/schema/ and its Swagger UI at /api-docs/."""
 
+import re
+
 import pytest
 import yaml
+from django.conf import settings
+from django.contrib.staticfiles import finders
 from openapi_spec_validator import validate
 from rest_framework.test import APIClient
 
@@ -75,3 +79,28 @@ def test_swagger_ui_is_served():
     assert response.status_code == 200
     assert b"swagger-ui" in response.content
     assert b'url: "/api/schema"' in response.content
+
+
+def test_swagger_ui_loads_its_files_from_pies_static_files_and_nothing_from_outside():
+    page = APIClient().get("/api-docs/").content.decode()
+
+    assert re.findall(r"https?://|cdn|jsdelivr|unpkg", page, flags=re.IGNORECASE) == []
+    files = re.findall(r'(?:src|href)="([^"]+)"', page)
+    prefix = f"{settings.STATIC_URL}drf_spectacular_sidecar/swagger-ui-dist/"
+    assert {name.removeprefix(prefix) for name in files} == {
+        "favicon-32x32.png",
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-ui-standalone-preset.js",
+    }
+    for name in files:
+        assert finders.find(name.removeprefix(settings.STATIC_URL)), name
+
+
+def test_the_schema_documents_the_csrf_token_endpoint(schema):
+    token = schema["paths"]["/csrf/api/v1/token"]
+    assert set(token) == {"get"}
+    assert "security" not in token["get"]
+    assert token["get"]["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/CsrfTokenResponse"
+    }
