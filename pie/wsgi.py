@@ -2,8 +2,11 @@
 
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pie.settings.production")
+django.setup(set_prefix=False)
 
-application = get_wsgi_application()
+from pie.handlers import Handler  # noqa: E402  (after Django is set up, as get_wsgi_application does)
+
+application = Handler()

@@ -48,6 +48,8 @@ MIDDLEWARE = [
     # Outermost, so that it sees every response: an error answered below as an HTML page
     # (DEBUG's technical pages, the browsable API) leaves as JSON in the one error shape.
     "pie.apps.api.middleware.JsonErrorMiddleware",
+    # Next, before anything decodes the query or the body.
+    "pie.apps.api.middleware.TextEncodingMiddleware",
     # The request-scoped cache that the monitoring and JWT code below rely on.
     "edx_django_utils.cache.middleware.RequestCacheMiddleware",
     "edx_django_utils.monitoring.DeploymentMonitoringMiddleware",
@@ -59,7 +61,7 @@ MIDDLEWARE = [
     # every answer to an allowed origin, errors included.
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Serves STATIC_ROOT (the admin's and the browsable API's files) from the app server,
+    # Serves STATIC_ROOT (the admin's and the Swagger UI's files) from the app server,
     # so a production deployment needs no separate static file server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -143,7 +145,7 @@ DATABASES = {"default": database_from_url(env.str("DATABASE_URL", default=DEFAUL
 
 REST_FRAMEWORK = {
     # JWT first, so that an unauthenticated API call is answered 401 with a
-    # WWW-Authenticate header; sessions serve the admin and the browsable API.
+    # WWW-Authenticate header; sessions serve the admin (and staff trying the API in a browser).
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "pie.apps.core.authentication.JwtAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -154,11 +156,9 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "edx_rest_framework_extensions.permissions.NotJwtRestrictedApplication",
     ],
+    # JSON only: PIE's callers are programs, and people have the Swagger UI (/api-docs/).
     # orjson writes UUIDs and datetimes itself (UTC as "Z", as DRF's own JSON does).
-    "DEFAULT_RENDERER_CLASSES": [
-        "drf_orjson_renderer.renderers.ORJSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
-    ],
+    "DEFAULT_RENDERER_CLASSES": ["drf_orjson_renderer.renderers.ORJSONRenderer"],
     "ORJSON_RENDERER_OPTIONS": (orjson.OPT_UTC_Z,),
     # JSON or form-encoded bodies, as the contract says. Not multipart: Django drops a
     # multipart part sent as an empty file, which would turn a blank value into "omitted".

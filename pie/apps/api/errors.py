@@ -16,6 +16,7 @@ error without a code of its own is named for its status (``error_body_for_status
 
 from http import HTTPStatus
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -146,6 +147,11 @@ def json_error_response(status_code: int) -> JsonResponse:
 
 
 def json_bad_request(request, exception=None):
+    if isinstance(exception, RequestDataTooBig):
+        # Django's limits on a body (DATA_UPLOAD_MAX_MEMORY_SIZE): the body is too large, not unclear.
+        return JsonResponse(
+            error_body(detail="The request's body is too large.", error_code="request_too_large"), status=413
+        )
     return json_error_response(400)
 
 

@@ -10,7 +10,9 @@ place that turns such a response into the error shape of ``pie.apps.api.errors``
 
 import json
 
-from pie.apps.api.errors import error_body_for_status
+from django.http import JsonResponse
+
+from pie.apps.api.errors import error_body, error_body_for_status
 
 
 def _is_json(response) -> bool:
@@ -46,3 +48,20 @@ class JsonErrorMiddleware:
                 response["Content-Length"] = str(len(content))
         response["Content-Type"] = "application/json"
         return response
+
+
+class TextEncodingMiddleware:
+    """
+    Answer 400 to a request whose ``charset`` is a codec but not a text encoding, which
+    ``pie.handlers.Request`` kept aside rather than decode with it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        charset = getattr(request, "refused_charset", None)
+        if charset is not None:
+            body = error_body(detail=f"{charset!r} is not a text encoding.", error_code="unsupported_charset")
+            return JsonResponse(body, status=400)
+        return self.get_response(request)

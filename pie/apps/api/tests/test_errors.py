@@ -144,3 +144,40 @@ def test_an_explicit_code_on_a_drf_error_becomes_the_error_code():
 
 def test_unexpected_exceptions_are_left_to_the_500_handler():
     assert api_exception_handler(RuntimeError("a bug"), {}) is None
+
+
+@pytest.mark.parametrize(("charset", "status"), [("rot13", 400), ("zlib_codec", 400), ("no-such-charset", 200)])
+def test_a_charset_that_is_not_a_text_encoding_is_400(charset, status):
+    """Through PIE's WSGI handler, as gunicorn calls it (the test client builds Django's own request)."""
+    import io
+    import sys
+
+    from pie.handlers import Handler
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/health/",
+        "QUERY_STRING": "x=1",
+        "CONTENT_TYPE": f"text/plain; charset={charset}",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+    }
+    started = []
+    body = b"".join(Handler()(environ, lambda line, headers: started.append(line)))
+    assert started[0].startswith(str(status))
+    if status == 400:
+        assert json.loads(body)["error_code"] == "unsupported_charset"
+
+
+def test_a_body_over_djangos_limit_is_413(settings, client_with_token):
+    from pie.apps.core.tokens import mint_lms_jwt
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    client = client_with_token(mint_lms_jwt(lms_user_id=7, username="learner7"))
+    response = client.post(CREATE_URL, '{"x": "' + "a" * 2000 + '"}', content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["error_code"] == "request_too_large"

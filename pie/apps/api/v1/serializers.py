@@ -151,7 +151,7 @@ class MostRecentAndCertainRequestSerializer(StrictSerializer):
     lms_user_id = LmsUserIdField(
         required=False, help_text="Staff only: read this learner's intents. Learners read their own."
     )
-    # DRF's format override (?format=json or ?format=api for the browsable API).
+    # DRF's format override (?format=json).
     ignored_fields = StrictSerializer.ignored_fields | {"format"}
 
 

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.viewsets import ViewSet
 
 from pie.apps.api.errors import ErrorResponseSerializer, IntentAlreadyRecorded
+from pie.apps.api.negotiation import JsonOnlyNegotiation
 from pie.apps.api.throttles import LearnerWriteThrottle
 from pie.apps.api.v1.callers import lms_user_id_to_act_for
 from pie.apps.api.v1.serializers import (
@@ -40,6 +41,8 @@ class ProgramIntentViewSet(ViewSet):
     intents, one per program (``most_recent_and_certain``). There is no ``list``, and no
     update or delete: intents are immutable.
     """
+
+    content_negotiation_class = JsonOnlyNegotiation
 
     def initial(self, request, *args, **kwargs):
         # A method the route does not map (PUT, PATCH, DELETE, GET of the collection...) is
