@@ -24,19 +24,37 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path):
-    """gunicorn with PIE's configuration module, on the test settings and a SQLite file of its own."""
+def production_env() -> dict:
+    """Production settings as an operator would give them, trusting the development key the tests sign with."""
+    from pie.apps.core.development_jwt import DEVELOPMENT_JWT_PUBLIC_SIGNING_JWK_SET, DEVSTACK_JWT_ISSUER
+
+    return {
+        "DJANGO_SETTINGS_MODULE": "pie.settings.production",
+        "SECRET_KEY": "test-" + "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "CACHE_REDIS_URL": "redis://127.0.0.1:6379/15",
+        "JWT_ISSUERS": json.dumps([DEVSTACK_JWT_ISSUER]),
+        "JWT_PUBLIC_SIGNING_JWK_SET": DEVELOPMENT_JWT_PUBLIC_SIGNING_JWK_SET,
+    }
+
+
+def start_server(database_url: str, *, migrate: bool = True, settings: dict | None = None):
+    """
+    gunicorn with PIE's configuration module on ``database_url`` (the test settings, or
+    ``settings``' environment); (process, port).
+    """
     port = free_port()
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="pie.settings.test",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'server.sqlite3'}",
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        GUNICORN_WORKERS="1",
-    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "pie.settings.test",
+        "DATABASE_URL": database_url,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "1",
+        **(settings or {}),
+    }
     env.pop("PYTHONPATH", None)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    if migrate:
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
     config = ROOT / "pie" / "docker_gunicorn_configuration.py"
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", str(config), "pie.wsgi:application"],
@@ -45,31 +63,83 @@ def server(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    try:
-        for _ in range(100):
-            try:
-                connection = HTTPConnection("127.0.0.1", port, timeout=5)
-                connection.request("GET", "/health/")
-                if connection.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail(f"gunicorn did not answer: {process.stderr.read1().decode()}")
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    for _ in range(100):
+        try:
+            connection = HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/api/schema/")
+            connection.getresponse().read()
+            return process, port
+        except OSError:
+            time.sleep(0.1)
+    process.terminate()
+    pytest.fail(f"gunicorn did not answer: {process.stderr.read1().decode()}")
+
+
+@pytest.fixture
+def server(tmp_path):
+    """PIE under gunicorn, on a migrated SQLite file of its own."""
+    process, port = start_server(f"sqlite:///{tmp_path / 'server.sqlite3'}")
+    yield port
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def get(port: int, path: str, **headers):
+    connection = HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", path, headers=headers)
+    response = connection.getresponse()
+    return response.status, response.getheader("Content-Type"), response.read()
 
 
 def test_a_get_naming_the_most_programs_allowed_is_served(server):
     query = urlencode([("program_uuid", str(uuid.uuid4())) for _ in range(100)])
     assert len(query) > 4094  # longer than gunicorn's default request line
     token = mint_lms_jwt(lms_user_id=7, username="learner7")
-    connection = HTTPConnection("127.0.0.1", server, timeout=10)
-    connection.request(
-        "GET", f"/api/v1/program_intents/most_recent_and_certain/?{query}", headers={"Authorization": f"JWT {token}"}
+    status, _, body = get(
+        server, f"/api/v1/program_intents/most_recent_and_certain/?{query}", Authorization=f"JWT {token}"
     )
-    response = connection.getresponse()
-    assert response.status == 200
-    assert json.loads(response.read()) == []
+    assert status == 200
+    assert json.loads(body) == []
+
+
+UNREACHABLE = {
+    "sqlite": "sqlite:////nonexistent-directory/pie.sqlite3",  # "unable to open database file"
+    "mysql": "mysql://root:@127.0.0.1:1/pie",  # connection refused
+}
+
+
+@pytest.fixture(params=sorted(UNREACHABLE))
+def database_down(request):
+    """PIE under gunicorn whose database cannot be reached (no mocks: a path or a port that is not there)."""
+    if request.param == "mysql":
+        pytest.importorskip("MySQLdb", reason="the MySQL driver is installed by make test-mysql")
+    process, port = start_server(UNREACHABLE[request.param], migrate=False, settings=production_env())
+    yield port
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def test_a_database_outage_is_503_never_a_401_or_500(database_down):
+    token = mint_lms_jwt(lms_user_id=7, username="learner7")
+    header_and_payload, _, signature = token.rpartition(".")
+    cookies = f"edx-jwt-cookie-header-payload={header_and_payload}; edx-jwt-cookie-signature={signature}"
+    for headers in ({"Authorization": f"JWT {token}"}, {"Cookie": cookies, "Use-Jwt-Cookie": "true"}):
+        status, content_type, body = get(database_down, "/api/v1/program_intents/most_recent_and_certain/", **headers)
+        assert (status, content_type) == (503, "application/json"), body
+        assert json.loads(body)["error_code"] == "database_unavailable"
+    status, _, body = get(database_down, "/health/")
+    assert (status, json.loads(body)) == (503, {"status": "UNAVAILABLE"})
+    # A session cookie makes a middleware read the session from the database, before the view.
+    status, content_type, _ = get(database_down, "/health/", Cookie="sessionid=abc123")
+    assert (status, content_type) == (503, "application/json")
+
+
+def test_health_says_unavailable_when_the_sqlite_file_has_no_schema(tmp_path):
+    """A missing SQLite file is created empty by the driver: it answers, but holds no table of PIE's."""
+    process, port = start_server(f"sqlite:///{tmp_path / 'empty.sqlite3'}", migrate=False)
+    try:
+        status, _, body = get(port, "/health/")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert (status, json.loads(body)) == (503, {"status": "UNAVAILABLE"})

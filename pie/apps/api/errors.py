@@ -14,14 +14,19 @@ stable: clients may branch on it. DRF's own codes are kept (``not_authenticated`
 error without a code of its own is named for its status (``error_body_for_status``).
 """
 
+import logging
+import sys
 from http import HTTPStatus
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from pie.apps.intents.exceptions import InvalidIntentError
+
+log = logging.getLogger(__name__)
 
 INVALID_REQUEST = "invalid_request"
 
@@ -75,13 +80,37 @@ def _field_errors(detail) -> dict[str, list[str]]:
     return {"non_field_errors": _messages(detail)}
 
 
+# What a database that cannot be reached raises (refused, lost, timed out): the service
+# is unavailable for a while, which the client should be told, not that its token is bad.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The database does not answer for now; try again in a moment."
+    default_code = "database_unavailable"
+
+
+def mark_database_unavailable(sender, request=None, **kwargs) -> None:
+    """
+    ``got_request_exception`` receiver: an exception outside DRF (in a middleware) that is
+    a database outage marks the request, so that its answer is a 503, not a 500.
+    """
+    if request is not None and isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
+        request.pie_database_unavailable = True
+
+
 def api_exception_handler(exc, context):
     """
-    DRF's ``EXCEPTION_HANDLER``: domain and DRF exceptions to the one error shape.
+    DRF's ``EXCEPTION_HANDLER``: domain and DRF exceptions to the one error shape, and a
+    database outage to a 503 (logged as the server fault it is).
 
     Anything else is left to propagate (``None``), so it is logged and monitored as a
     server error and answered by ``json_server_error``.
     """
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        log.error("The database does not answer: %s", exc, exc_info=exc)
+        exc = DatabaseUnavailable()
     if isinstance(exc, InvalidIntentError):
         exc = exceptions.ValidationError(exc.errors)
     response = drf_exception_handler(exc, context)
@@ -164,7 +193,13 @@ def json_page_not_found(request, exception=None):
 
 
 def json_server_error(request):
+    if getattr(request, "pie_database_unavailable", False):
+        return JsonResponse(database_unavailable_body(), status=503)
     return json_error_response(500)
+
+
+def database_unavailable_body() -> dict:
+    return error_body(detail=DatabaseUnavailable.default_detail, error_code=DatabaseUnavailable.default_code)
 
 
 def json_csrf_failure(request, reason=""):

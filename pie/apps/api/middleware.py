@@ -12,7 +12,7 @@ import json
 
 from django.http import JsonResponse
 
-from pie.apps.api.errors import error_body, error_body_for_status
+from pie.apps.api.errors import database_unavailable_body, error_body, error_body_for_status
 
 
 def _is_json(response) -> bool:
@@ -37,6 +37,9 @@ class JsonErrorMiddleware:
         if response.status_code < 400 or _is_json(response):
             return response
         data = getattr(response, "data", None)
+        if getattr(request, "pie_database_unavailable", False):
+            # DEBUG's page for a database outage outside DRF (errors.mark_database_unavailable).
+            response.status_code, data = 503, database_unavailable_body()
         body = data if isinstance(data, dict) and "error_code" in data else error_body_for_status(response.status_code)
         content = json.dumps(body).encode()
         if response.streaming:
