@@ -273,6 +273,12 @@ OPENEDX_TELEMETRY = env.list("OPENEDX_TELEMETRY", default=[])
 # between PIE and the systems that report events to it.
 PIE_INTENT_MAX_CLOCK_SKEW_SECONDS = env.int("PIE_INTENT_MAX_CLOCK_SKEW_SECONDS", default=300)
 
+# Learner retirement (docs/api.rst, "Retiring a learner"): the user the LMS's retirement
+# pipeline calls PIE as (devstack's name), and the secret salts of the retired learners'
+# hashes, the current one first (an earlier one is still checked). Production has no default.
+RETIREMENT_SERVICE_WORKER_USERNAME = env.str("RETIREMENT_SERVICE_WORKER_USERNAME", default="retirement_service_worker")
+PIE_RETIREMENT_SALTS = env.list("PIE_RETIREMENT_SALTS", default=[])
+
 # The Open edX event bus (openedx-events): Redis Streams by default (edx-event-bus-redis),
 # Kafka by configuration (edx-event-bus-kafka, whose client is installed by
 # requirements/kafka.txt). Nothing connects at start-up or during a request: the producer is

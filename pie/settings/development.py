@@ -30,3 +30,6 @@ EVENT_BUS_REDIS_CONNECTION_URL = env.str("EVENT_BUS_REDIS_CONNECTION_URL", defau
 # with the edX JWT cookie are allowed (CORS) and its cookie-authenticated writes trusted (CSRF).
 CORS_ORIGIN_WHITELIST = ["http://localhost:1996"]
 CSRF_TRUSTED_ORIGINS = CORS_ORIGIN_WHITELIST
+
+# A salt for the retired learners' hashes that is not a secret: development and tests only.
+PIE_RETIREMENT_SALTS = ["development-only-retirement-salt"]

@@ -10,9 +10,10 @@ class User(AbstractUser):
 
     ``lms_user_id`` is filled by edx-drf-extensions from the JWT ``user_id`` claim.
 
-    .. pii: username, email, first and last name and lms_user_id identify a person.
+    .. pii: username, email, first and last name and lms_user_id identify a person; a
+       learner's row is deleted when the learner is retired (POST /api/v1/retire_user/).
     .. pii_types: username, email_address, name, id
-    .. pii_retirement: retained
+    .. pii_retirement: local_api
     """
 
     lms_user_id = models.IntegerField(

@@ -19,3 +19,10 @@ class InvalidIntentError(IntentError, ValueError):
     def __init__(self, errors: dict[str, str]):
         self.errors = errors
         super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+
+
+class LearnerRetiredError(InvalidIntentError):
+    """Raised for an intent of a retired learner: no write path records one again."""
+
+    def __init__(self):
+        super().__init__({"lms_user_id": "This learner is retired: PIE records no intent for them."})

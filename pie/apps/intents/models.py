@@ -44,6 +44,13 @@ class ProgramIntentQuerySet(models.QuerySet):
 
     delete.queryset_only = True
 
+    def _delete_for_retirement(self) -> int:
+        """The one deletion intents allow: for ``services.retire_learner`` only. Returns how many."""
+        deleted, _ = models.QuerySet.delete(self)
+        return deleted
+
+    _delete_for_retirement.queryset_only = True
+
 
 class ProgramIntent(models.Model):
     """
@@ -53,9 +60,10 @@ class ProgramIntent(models.Model):
     intent. ``effective_timestamp`` is when the underlying event happened; ``created``
     when PIE recorded it.
 
-    .. pii: lms_user_id identifies a learner; intents are removed when the learner is retired.
+    .. pii: lms_user_id identifies a learner; all their intents are deleted when the learner
+       is retired (POST /api/v1/retire_user/, services.retire_learner).
     .. pii_types: id
-    .. pii_retirement: retained
+    .. pii_retirement: local_api
     """
 
     lms_user_id = models.PositiveIntegerField(help_text="The learner's user id in the LMS.")
@@ -113,9 +121,10 @@ class FailedEvent(models.Model):
     PIE maps is kept: the event's type, id and time, and the intent's values; no username,
     email or name.
 
-    .. pii: lms_user_id identifies a learner; delete_failed_events_of_learner is there for retirement to call.
+    .. pii: lms_user_id identifies a learner; their kept events are deleted when the learner
+       is retired (POST /api/v1/retire_user/, services.retire_learner).
     .. pii_types: id
-    .. pii_retirement: retained
+    .. pii_retirement: local_api
     """
 
     event_type = models.CharField(max_length=EVENT_TYPE_MAX_LENGTH, help_text="The event's type.")
@@ -156,3 +165,21 @@ class EventHandlingStatus(models.Model):
 
     def __str__(self):
         return f"{self.event_type}: {self.handled_count} handled, the last at {self.last_handled_at:%Y-%m-%d %H:%M:%S}"
+
+
+class RetiredLearner(models.Model):
+    """
+    A learner retired from PIE (their data-protection deletion): no write path records an
+    intent for them again, whatever arrives later (a warehouse load, a replayed event, a
+    retried request). Their LMS user id is not kept: only its salted hash
+    (``retirement.learner_hash``, keyed by ``PIE_RETIREMENT_SALTS``), as Open edX keeps
+    retired identifiers.
+
+    .. no_pii: A salted hash of a retired learner's LMS user id, not the id.
+    """
+
+    lms_user_id_hash = models.BigIntegerField(unique=True, help_text="HMAC-SHA256 of the LMS user id, 63 bits.")
+    retired = models.DateTimeField(auto_now_add=True, help_text="When the learner was retired.")
+
+    def __str__(self):
+        return f"retired learner {self.lms_user_id_hash:x}"

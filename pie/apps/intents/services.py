@@ -9,14 +9,18 @@ database's unique constraint is what decides a duplicate, also when two writers 
 import logging
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils import timezone
 
+from pie.apps.intents import retirement
 from pie.apps.intents.bulk.batches import RecordIntentsResult, RejectedRow, checked_batches, write_batch
 from pie.apps.intents.bulk.writers import batch_writer
-from pie.apps.intents.models import ProgramIntent
+from pie.apps.intents.exceptions import LearnerRetiredError
+from pie.apps.intents.models import FailedEvent, ProgramIntent, RetiredLearner
 from pie.apps.intents.validation import clean_intent_values
 
 log = logging.getLogger(__name__)
@@ -28,7 +32,18 @@ __all__ = [
     "iter_record_intents",
     "record_intent",
     "record_intents",
+    "retire_learner",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class RetirementResult:
+    """What retiring a learner deleted."""
+
+    intents: int
+    users: int
+    failed_events: int
+
 
 # Rows per transaction of a bulk load, chosen by measurement (docs/bulk_load.rst).
 DEFAULT_BATCH_SIZE = 10_000
@@ -48,7 +63,8 @@ def record_intent(
     ``effective_timestamp`` defaults to now; a naive one is taken as UTC. An intent that
     is already recorded (the same five de-duplication fields) is returned with
     ``created=False``, also when another writer inserted it a moment before. Raises
-    ``InvalidIntentError`` when a value breaks a rule.
+    ``InvalidIntentError`` when a value breaks a rule, ``LearnerRetiredError`` (one of
+    them) for a retired learner.
     """
     now = timezone.now()
     values = clean_intent_values(
@@ -61,7 +77,7 @@ def record_intent(
     )
     try:
         with transaction.atomic():
-            intent = ProgramIntent.objects.create(**values._asdict())
+            pk = retirement.insert_unless_retired(values, created=now, using=DEFAULT_DB_ALIAS)
     except IntegrityError:
         # The unique constraint said no: the intent is already recorded, perhaps by a
         # concurrent writer. Anything else is a real error and is raised again.
@@ -69,6 +85,11 @@ def record_intent(
         if existing is None:
             raise
         return existing, False
+    if pk is None:
+        raise LearnerRetiredError()
+    intent = ProgramIntent(pk=pk, created=now, **values._asdict())
+    intent._state.adding = False
+    intent._state.db = DEFAULT_DB_ALIAS
     log.info(
         "Recorded program intent %s: lms_user_id=%s program_uuid=%s reason=%s certainty=%s",
         intent.pk,
@@ -132,3 +153,32 @@ def record_intents(
     for result in iter_record_intents(rows, batch_size=batch_size, dry_run=dry_run):
         total.add(result)
     return total
+
+
+def retire_learner(*, lms_user_id: int) -> RetirementResult:
+    """
+    Retire a learner: delete all they have in PIE, and refuse their intents from now on.
+
+    The one deletion of intents (the model refuses every other), and an audited one: it
+    logs what it removed, with the LMS user id as the only identifier. In one transaction:
+    the learner's salted hash is kept (``retirement``), then their intents, their local
+    user and their kept failed events are deleted. Retiring a learner again, or one PIE
+    never knew, deletes nothing and succeeds.
+    """
+    with transaction.atomic():
+        for hashed in retirement.learner_hashes(lms_user_id)[:1]:
+            RetiredLearner.objects.get_or_create(lms_user_id_hash=hashed)
+        result = RetirementResult(
+            intents=ProgramIntent.objects.filter(lms_user_id=lms_user_id)._delete_for_retirement(),
+            # The user model maps the LMS id (pie.apps.core's User).
+            users=get_user_model().objects.filter(lms_user_id=lms_user_id).delete()[0],
+            failed_events=FailedEvent.objects.filter(lms_user_id=lms_user_id).delete()[0],
+        )
+    log.info(
+        "Retired learner lms_user_id=%s: deleted %d intents, %d local users, %d failed events",
+        lms_user_id,
+        result.intents,
+        result.users,
+        result.failed_events,
+    )
+    return result

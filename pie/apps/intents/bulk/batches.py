@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from pie.apps.intents.bulk.writers import BatchWriter
 from pie.apps.intents.constants import IntentKey
-from pie.apps.intents.exceptions import InvalidIntentError
+from pie.apps.intents.exceptions import InvalidIntentError, LearnerRetiredError
+from pie.apps.intents.retirement import retired_among
 from pie.apps.intents.validation import intent_key_cleaner
 
 
@@ -58,6 +59,8 @@ class CheckedBatch:
     rows: dict[IntentKey, object]
     # The batch's one reading of the clock: its rows are recorded at this time.
     created: datetime
+    # The rows as read, for the rare batch that holds a retired learner's.
+    source: list[Mapping]
 
 
 def checked_batches(rows: Iterable[Mapping], *, size: int, writer: BatchWriter, ahead: bool) -> Iterator[CheckedBatch]:
@@ -94,8 +97,11 @@ def write_batch(batch: CheckedBatch, *, writer: BatchWriter, dry_run: bool, read
     """
     Write ``batch`` in one transaction (or, with ``dry_run``, only count what it would
     create, by reading); ``read_first`` reads which rows are recorded and sends only the others.
+    The rows of retired learners are rejected first (one read).
     """
     result = RecordIntentsResult(rejected=batch.rejected)
+    if batch.rows:
+        _refuse_retired_learners(batch, writer=writer)
     if batch.rows and dry_run:
         result.created = len(writer.unrecorded(batch.rows))
     elif batch.rows:
@@ -133,4 +139,22 @@ def _check(batch: list[Mapping], *, writer: BatchWriter) -> CheckedBatch:
             continue
         if key not in unique:
             unique[key] = to_db(key)
-    return CheckedBatch(size=len(batch), rejected=rejected, rows=unique, created=now)
+    return CheckedBatch(size=len(batch), rejected=rejected, rows=unique, created=now, source=batch)
+
+
+def _refuse_retired_learners(batch: CheckedBatch, *, writer: BatchWriter) -> None:
+    """Move the rows of retired learners from the batch's rows to its rejections: one query."""
+    retired = retired_among((key.lms_user_id for key in batch.rows), using=writer.db.alias)
+    if not retired:
+        return
+    batch.rows = {key: row for key, row in batch.rows.items() if key.lms_user_id not in retired}
+    # Every row as read is rejected, repeats included, so the counts still add up to the rows.
+    clean = intent_key_cleaner(now=batch.created)
+    errors = LearnerRetiredError().errors
+    for row in batch.source:
+        try:
+            key = clean(row)
+        except InvalidIntentError:
+            continue  # already rejected for its values
+        if key.lms_user_id in retired:
+            batch.rejected.append(RejectedRow(row=row, errors=errors))

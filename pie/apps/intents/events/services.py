@@ -19,7 +19,7 @@ from edx_django_utils.monitoring import set_custom_attribute
 from pie.apps.intents import services
 from pie.apps.intents.constants import EventOutcome, IntentKey
 from pie.apps.intents.events import retry, status
-from pie.apps.intents.exceptions import InvalidIntentError
+from pie.apps.intents.exceptions import InvalidIntentError, LearnerRetiredError
 from pie.apps.intents.models import FailedEvent
 from pie.apps.intents.validation import clean_intent_values
 
@@ -40,11 +40,12 @@ class BusEvent:
 
 @dataclass
 class ReplayResult:
-    """What ``replay_failed_events`` did: events recorded, already recorded, still failing."""
+    """What ``replay_failed_events`` did: events recorded, already recorded, still failing, of retired learners."""
 
     recorded: int = 0
     already_recorded: int = 0
     still_failing: int = 0
+    retired: int = 0
 
 
 def record_intent_from_event(
@@ -111,6 +112,12 @@ def replay_failed_events() -> ReplayResult:
                     effective_timestamp=failed.effective_timestamp,
                 )
                 FailedEvent.objects.filter(pk=failed.pk).delete()
+        except LearnerRetiredError:
+            # Retired since the event was kept (retirement deletes what is kept at that time).
+            FailedEvent.objects.filter(pk=failed.pk).delete()
+            log.info("Forgot failed event %s: its learner is retired", failed.event_id)
+            result.retired += 1
+            continue
         except (InvalidIntentError, DatabaseError) as error:
             log.warning("Failed event %s still fails: %r", failed.event_id, error)
             FailedEvent.objects.filter(pk=failed.pk).update(error=repr(error)[:_ERROR_MAX_LENGTH])
@@ -124,17 +131,14 @@ def replay_failed_events() -> ReplayResult:
     return result
 
 
-def delete_failed_events_of_learner(*, lms_user_id: int) -> int:
-    """Delete a learner's kept events (for the learner's retirement); return how many."""
-    deleted, _ = FailedEvent.objects.filter(lms_user_id=lms_user_id).delete()
-    return deleted
-
-
 def _record(*, event: BusEvent, key: IntentKey, tries: retry.Tries) -> EventOutcome:
     try:
         _, created = retry.call_with_retries(
             lambda: services.record_intent(**key._asdict()), tries=tries, what=f"recording event {event.event_id}"
         )
+    except InvalidIntentError as error:  # a rule the values passed but the store refused: a retired learner
+        log.warning("Skipped event %s (%s), which maps to no intent: %s", event.event_id, event.event_type, error)
+        return EventOutcome.SKIPPED
     except Exception as error:  # whatever failed, the event is kept rather than lost
         return _keep_failed_event(event=event, key=key, tries=tries, error=error)
     return EventOutcome.RECORDED if created else EventOutcome.DUPLICATE

@@ -1,6 +1,6 @@
 """
 events.services and events.retry in this process: a write the database refuses is tried,
-then kept; the failed-event store, its replay and its deletion by learner.
+then kept; the failed-event store and its replay (its deletion by learner: test_retirement).
 
 The database refuses through a trigger (the ``refuse_intents_of`` fixture), so these tests
 are transactional: MySQL commits around a CREATE TRIGGER.
@@ -19,7 +19,6 @@ from pie.apps.intents.constants import EventOutcome, IntentCertainty, IntentReas
 from pie.apps.intents.events import retry
 from pie.apps.intents.events.services import (
     BusEvent,
-    delete_failed_events_of_learner,
     record_intent_from_event,
     replay_failed_events,
 )
@@ -95,7 +94,10 @@ def test_replay_records_a_kept_event_once(refuse_intents_of, capsys):
     record(23)
     refuse_intents_of(None)
     call_command("replay_failed_events")
-    assert capsys.readouterr().out.strip() == "Replayed failed events: 1 recorded, 0 already recorded, 0 still failing"
+    assert (
+        capsys.readouterr().out.strip()
+        == "Replayed failed events: 1 recorded, 0 already recorded, 0 still failing, 0 forgotten (retired learners)"
+    )
     assert ProgramIntent.objects.get(lms_user_id=23).effective_timestamp == TIME
     assert not FailedEvent.objects.exists()
     call_command("replay_failed_events")
@@ -129,16 +131,6 @@ def test_an_event_that_still_fails_stays_and_the_command_says_so(refuse_intents_
         call_command("replay_failed_events")
     assert "0 recorded, 0 already recorded, 1 still failing" in capsys.readouterr().out
     assert "refused by the test" in FailedEvent.objects.get().error
-
-
-def test_a_learner_s_kept_events_can_be_deleted(refuse_intents_of):
-    for lms_user_id in (26, 27):
-        refuse_intents_of(lms_user_id)
-        record(lms_user_id)
-        record(lms_user_id)
-    assert delete_failed_events_of_learner(lms_user_id=26) == 2
-    assert list(FailedEvent.objects.values_list("lms_user_id", flat=True)) == [27, 27]
-    assert delete_failed_events_of_learner(lms_user_id=26) == 0
 
 
 def test_an_unmapped_event_is_not_retried(caplog):

@@ -23,7 +23,7 @@ class Command(BaseCommand):
             raise CommandError(f"The database failed: {error}") from error
         self.stdout.write(
             f"Replayed failed events: {result.recorded} recorded, {result.already_recorded} already recorded, "
-            f"{result.still_failing} still failing"
+            f"{result.still_failing} still failing, {result.retired} forgotten (retired learners)"
         )
         if result.still_failing:
             raise CommandError(f"{result.still_failing} failed events still fail: see the log; they stay to replay.")

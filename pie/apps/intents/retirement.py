@@ -1,0 +1,93 @@
+"""
+Which learners are retired, by the salted hashes ``RetiredLearner`` keeps, and the one
+insert of a single intent that refuses them in the same statement.
+
+A retired learner's LMS user id is never stored: each is kept as the first 63 bits of a
+keyed BLAKE2b (a MAC) of the id, under the first salt of ``PIE_RETIREMENT_SALTS``; the
+other salts (earlier ones, as Open edX rotates ``RETIRED_USER_SALTS``) are still checked.
+Reads are by the hash's unique index: one query for one learner, or one for all the
+learners of a batch. ``services`` is the only caller.
+"""
+
+import functools
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from pie.apps.intents.bulk.writers import INSERT_FIELDS
+from pie.apps.intents.constants import IntentKey
+from pie.apps.intents.models import ProgramIntent, RetiredLearner
+
+_HASH_COLUMN = RetiredLearner._meta.get_field("lms_user_id_hash").column
+
+
+def learner_hashes(lms_user_id: int) -> list[int]:
+    """The learner's hash under each salt, the current salt's first."""
+    salts = settings.PIE_RETIREMENT_SALTS
+    if not salts:
+        # Without a salt no retired learner could be recognised: refuse rather than let one back.
+        raise ImproperlyConfigured("PIE_RETIREMENT_SALTS is empty: set at least one secret salt.")
+    message = str(lms_user_id).encode()
+    return [
+        int.from_bytes(hashlib.blake2b(message, digest_size=8, key=key).digest()) >> 1 for key in _keys(tuple(salts))
+    ]
+
+
+@functools.lru_cache(maxsize=4)
+def _keys(salts: tuple[str, ...]) -> list[bytes]:
+    # BLAKE2b takes a key of at most 64 bytes: a salt of any length becomes 32.
+    return [hashlib.sha256(salt.encode()).digest() for salt in salts]
+
+
+def retired_among(lms_user_ids: Iterable[int], *, using: str = DEFAULT_DB_ALIAS) -> set[int]:
+    """The retired learners among ``lms_user_ids``: one indexed query (none for no learner)."""
+    by_hash = {hashed: learner for learner in set(lms_user_ids) for hashed in learner_hashes(learner)}
+    if not by_hash:
+        return set()
+    # The hashes are ints made here, written as literals: one statement for a batch's
+    # thousands of learners, with no backend's parameter limit (SQLite's) in the way.
+    ops = connections[using].ops
+    sql = "SELECT {hash} FROM {table} WHERE {hash} IN ({hashes})".format(
+        hash=ops.quote_name(_HASH_COLUMN),
+        table=ops.quote_name(RetiredLearner._meta.db_table),
+        hashes=", ".join(str(int(hashed)) for hashed in by_hash),
+    )
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql)
+        return {by_hash[hashed] for (hashed,) in cursor.fetchall()}
+
+
+def insert_unless_retired(key: IntentKey, *, created: datetime, using: str) -> int | None:
+    """
+    Insert one intent unless its learner is retired, in one statement; return its id, or
+    None for a retired learner. A duplicate raises ``IntegrityError``, as an ORM insert does.
+
+    The check is in the insert itself (``INSERT ... SELECT ... WHERE NOT EXISTS``), so a
+    request costs no extra query and a learner being retired at that moment is either
+    refused or deleted by the retirement, never left behind.
+    """
+    connection = connections[using]
+    ops = connection.ops
+    meta = ProgramIntent._meta
+    fields = [meta.get_field(name) for name in INSERT_FIELDS]
+    hashes = learner_hashes(key.lms_user_id)
+    sql = (
+        "INSERT INTO {table} ({columns}) SELECT {values}{dual}"
+        " WHERE NOT EXISTS (SELECT 1 FROM {retired} WHERE {hash} IN ({hashes}))"
+    ).format(
+        table=ops.quote_name(meta.db_table),
+        columns=", ".join(ops.quote_name(field.column) for field in fields),
+        values=", ".join(["%s"] * len(fields)),
+        dual=" FROM DUAL" if connection.vendor == "mysql" else "",
+        retired=ops.quote_name(RetiredLearner._meta.db_table),
+        hash=ops.quote_name(_HASH_COLUMN),
+        hashes=", ".join(["%s"] * len(hashes)),
+    )
+    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, (*key, created), strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *hashes])
+        return cursor.lastrowid if cursor.rowcount else None
