@@ -24,11 +24,13 @@ from django.http import JsonResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from pie.apps.intents.exceptions import InvalidIntentError
+from pie.apps.intents.exceptions import InvalidIntentError, LearnerRetiredError
 
 log = logging.getLogger(__name__)
 
 INVALID_REQUEST = "invalid_request"
+# A retired learner's intent, refused on every write path.
+LEARNER_RETIRED = "learner_retired"
 
 
 class IntentAlreadyRecorded(exceptions.APIException):
@@ -111,6 +113,9 @@ def api_exception_handler(exc, context):
     if isinstance(exc, DATABASE_UNAVAILABLE):
         log.error("The database does not answer: %s", exc, exc_info=exc)
         exc = DatabaseUnavailable()
+    error_code = INVALID_REQUEST
+    if isinstance(exc, LearnerRetiredError):
+        error_code = LEARNER_RETIRED
     if isinstance(exc, InvalidIntentError):
         exc = exceptions.ValidationError(exc.errors)
     response = drf_exception_handler(exc, context)
@@ -119,7 +124,7 @@ def api_exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         response.data = error_body(
             detail="The request is not valid; see errors for each field at fault.",
-            error_code=INVALID_REQUEST,
+            error_code=error_code,
             errors=_field_errors(exc.detail),
         )
     else:

@@ -1,5 +1,6 @@
 """Who is calling, and for which learner they may act."""
 
+from django.conf import settings
 from edx_rest_framework_extensions.auth.jwt.authentication import get_decoded_jwt_from_auth
 
 from pie.apps.api.errors import ForbiddenLmsUserId, MissingLmsUserId
@@ -50,3 +51,19 @@ def lms_user_id_to_act_for(request, *, requested: int | None) -> tuple[int, bool
     if requested != own and not is_staff_caller(request):
         raise ForbiddenLmsUserId()
     return requested, requested != own
+
+
+def is_retirement_caller(request) -> bool:
+    """
+    Whether the caller may retire learners: the retirement service user
+    (``RETIREMENT_SERVICE_WORKER_USERNAME``) or a superuser.
+
+    For a JWT caller both come from the token itself (``preferred_username``, and the
+    ``superuser`` claim the LMS issues), as ``is_staff_caller`` reads ``administrator``.
+    """
+    payload = get_decoded_jwt_from_auth(request)
+    if payload is not None:
+        username, superuser = payload.get("preferred_username"), payload.get("superuser") is True
+    else:
+        username, superuser = request.user.get_username(), request.user.is_superuser
+    return superuser or username == settings.RETIREMENT_SERVICE_WORKER_USERNAME

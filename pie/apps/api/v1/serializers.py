@@ -183,3 +183,12 @@ def intent_representation(intent) -> dict:
         "effective_timestamp": intent.effective_timestamp,
         "created": intent.created,
     }
+
+
+class RetireUserRequestSerializer(serializers.Serializer):
+    """The retirement pipeline's call: whom to retire. Other fields it may send are ignored."""
+
+    lms_user_id = LmsUserIdField(help_text="The LMS user id of the learner to retire.")
+    original_username = serializers.CharField(
+        required=False, allow_blank=True, help_text="Sent by the retirement pipeline; PIE keeps no username."
+    )

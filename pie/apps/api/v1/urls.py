@@ -1,8 +1,10 @@
 """v1 URLs. Each path answers with and without its trailing slash (the frontend omits it)."""
 
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from pie.apps.api.v1 import views
+from pie.apps.api.v1.retirement import RetireUserView
 
 app_name = "v1"
 
@@ -18,4 +20,7 @@ class OptionalSlashRouter(SimpleRouter):
 router = OptionalSlashRouter()
 router.register("program_intents", views.ProgramIntentViewSet, basename="program_intents")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    re_path(r"^retire_user/?$", RetireUserView.as_view(), name="retire_user"),
+]
