@@ -17,7 +17,7 @@ from django.utils import timezone
 from pie.apps.intents.bulk.writers import BatchWriter
 from pie.apps.intents.constants import IntentKey
 from pie.apps.intents.exceptions import InvalidIntentError, LearnerRetiredError
-from pie.apps.intents.retirement import retired_among
+from pie.apps.intents.retirement import hashes_of_learners, retired_among_hashes
 from pie.apps.intents.validation import intent_key_cleaner
 
 
@@ -61,6 +61,9 @@ class CheckedBatch:
     created: datetime
     # The rows as read, for the rare batch that holds a retired learner's.
     source: list[Mapping]
+    # The hashes of the batch's learners (retirement.hashes_of_learners), made here so that
+    # the writing thread only has to look them up.
+    learner_hashes: dict[int, int]
 
 
 def checked_batches(rows: Iterable[Mapping], *, size: int, writer: BatchWriter, ahead: bool) -> Iterator[CheckedBatch]:
@@ -70,7 +73,8 @@ def checked_batches(rows: Iterable[Mapping], *, size: int, writer: BatchWriter, 
 
     Checking is Python work; writing is mostly waiting for the database, which the drivers
     do without holding the GIL, so the two overlap. Batches are read here, in order, one
-    ahead of the batch being written; the worker makes no query.
+    ahead of the batch being written; the worker makes no query (the learners' retirement
+    hashes are made there too, and looked up by the writing thread).
     """
     batches = _batches(rows, size)
     if not ahead:
@@ -139,12 +143,19 @@ def _check(batch: list[Mapping], *, writer: BatchWriter) -> CheckedBatch:
             continue
         if key not in unique:
             unique[key] = to_db(key)
-    return CheckedBatch(size=len(batch), rejected=rejected, rows=unique, created=now, source=batch)
+    return CheckedBatch(
+        size=len(batch),
+        rejected=rejected,
+        rows=unique,
+        created=now,
+        source=batch,
+        learner_hashes=hashes_of_learners(key.lms_user_id for key in unique),
+    )
 
 
 def _refuse_retired_learners(batch: CheckedBatch, *, writer: BatchWriter) -> None:
     """Move the rows of retired learners from the batch's rows to its rejections: one query."""
-    retired = retired_among((key.lms_user_id for key in batch.rows), using=writer.db.alias)
+    retired = retired_among_hashes(batch.learner_hashes, using=writer.db.alias)
     if not retired:
         return
     batch.rows = {key: row for key, row in batch.rows.items() if key.lms_user_id not in retired}
