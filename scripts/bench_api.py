@@ -92,7 +92,7 @@ class Keys:
         public = json.loads(RSAAlgorithm.to_jwk(self._key.public_key()))
         self.jwk_set = json.dumps({"keys": [{**public, "kid": "bench", "use": "sig"}]})
 
-    def token(self, lms_user_id: int) -> str:
+    def token(self, lms_user_id: int, *, administrator: bool = False) -> str:
         now = int(time.time())
         claims = {
             "iss": ISSUER,
@@ -102,7 +102,7 @@ class Keys:
             "user_id": lms_user_id,
             "preferred_username": f"learner{lms_user_id}",
             "email": f"learner{lms_user_id}@example.com",
-            "administrator": False,
+            "administrator": administrator,
             "version": "1.2.0",
             "scopes": ["user_id", "email", "profile"],
             "filters": [],
