@@ -110,6 +110,22 @@ class Keys:
         return self._jwt.encode(claims, self._key, algorithm="RS512", headers={"kid": "bench"})
 
 
+def environments(url: str, keys: Keys) -> tuple[dict, dict]:
+    """The benchmark's environment, and PIE's: production settings as an operator gives them, trusting ``keys``."""
+    env = dict(os.environ, DATABASE_URL=url)
+    env.pop("PYTHONPATH", None)
+    pie_env = {
+        **env,
+        "DJANGO_SETTINGS_MODULE": "pie.settings.production",
+        "SECRET_KEY": uuid.uuid4().hex * 2,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "JWT_PUBLIC_SIGNING_JWK_SET": keys.jwk_set,
+        "JWT_ISSUERS": json.dumps([{"ISSUER": ISSUER, "AUDIENCE": AUDIENCE, "SECRET_KEY": None}]),
+        "CACHE_REDIS_URL": os.environ.get("PIE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
+    }
+    return env, pie_env
+
+
 @contextmanager
 def gunicorn(app: str, *, port: int, env: dict, chdir: Path, ready: str):
     """A gunicorn with PIE's configuration module serving ``app``, until the block ends."""
@@ -239,17 +255,7 @@ def main() -> None:
     print(f"{args.rows} intents for {learners} learners, and learner {HEAVY_LEARNER} with 10,000; {url}", flush=True)
     seed(url=url, rows=args.rows, learners=learners)
     keys = Keys()
-    env = dict(os.environ, DATABASE_URL=url)
-    env.pop("PYTHONPATH", None)
-    pie_env = {
-        **env,
-        "DJANGO_SETTINGS_MODULE": "pie.settings.production",
-        "SECRET_KEY": uuid.uuid4().hex * 2,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "JWT_PUBLIC_SIGNING_JWK_SET": keys.jwk_set,
-        "JWT_ISSUERS": json.dumps([{"ISSUER": ISSUER, "AUDIENCE": AUDIENCE, "SECRET_KEY": None}]),
-        "CACHE_REDIS_URL": os.environ.get("PIE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
-    }
+    env, pie_env = environments(url, keys)
     os.environ.update(pie_env)
     sys.path.insert(0, str(ROOT))
     import django

@@ -25,18 +25,16 @@ or when a retry creates anything. Figures are for reading: a benchmark, not a te
 import argparse
 import gzip
 import json
-import os
 import statistics
 import subprocess
 import sys
 import time
-import uuid
 from http.client import HTTPConnection
 from pathlib import Path
 from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_api import AUDIENCE, ISSUER, Keys, gunicorn
+from bench_api import Keys, environments, gunicorn
 from bench_bulk import DATA_DIR, HEADER, ROOT, TABLE, _env, _mysql_connect, generate_rows, reset_database
 
 BULK = "/api/v1/program_intents/bulk/"
@@ -121,18 +119,8 @@ def main() -> None:
 
     keys = Keys()
     token = keys.token(900, administrator=True)
-    env = dict(os.environ, DATABASE_URL=url)
-    env.pop("PYTHONPATH", None)
-    pie_env = {
-        **env,
-        "DJANGO_SETTINGS_MODULE": "pie.settings.production",
-        "SECRET_KEY": uuid.uuid4().hex * 2,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "JWT_PUBLIC_SIGNING_JWK_SET": keys.jwk_set,
-        "JWT_ISSUERS": json.dumps([{"ISSUER": ISSUER, "AUDIENCE": AUDIENCE, "SECRET_KEY": None}]),
-        "CACHE_REDIS_URL": os.environ.get("PIE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
-        "PIE_BULK_API_MAX_INTENTS": str(max(args.rows, 10_000)),
-    }
+    _, pie_env = environments(url, keys)
+    pie_env["PIE_BULK_API_MAX_INTENTS"] = str(max(args.rows, 10_000))
     samples: dict[str, list[float]] = {"command": [], "json": [], "csv": [], "csv.gz": [], "json retry": []}
     counts: dict[str, set] = {kind: set() for kind in samples}
     tables: dict[str, set] = {kind: set() for kind in ("command", "json", "csv", "csv.gz")}
