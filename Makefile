@@ -1,6 +1,6 @@
 .DEFAULT_GOAL := help
 .PHONY: help run test test-mysql quality migrations-check validate upgrade requirements \
-        requirements-kafka consume-events demo-event mysql-build-deps bench-bulk bench-bulk-mysql bench-api \
+        requirements-kafka consume-events demo-event mysql-build-deps bench-bulk bench-bulk-mysql bench-api bench-bulk-api \
         pii_check clean
 
 VENV := .venv
@@ -96,6 +96,10 @@ bench-bulk-mysql: $(VENV)/.test-installed $(VENV)/.mysql-installed ## the same b
 bench-api: $(VENV)/.test-installed $(VENV)/.production-installed ## benchmark the HTTP API under gunicorn against a bare WSGI app, on MariaDB (ROWS=1000000)
 	@command -v wrk >/dev/null || sh scripts/install-wrk.sh
 	$(VPY) scripts/bench_api.py --rows $(ROWS) --database-url $(MYSQL_URL)_bench_api $(BENCH_API_ARGS)
+
+BULK_ROWS ?= 10000
+bench-bulk-api: $(VENV)/.test-installed $(VENV)/.production-installed ## benchmark POST /api/v1/program_intents/bulk/ under gunicorn against bulk_insert_intents, on MariaDB (BULK_ROWS=10000)
+	$(VPY) scripts/bench_bulk_api.py --rows $(BULK_ROWS) --database-url $(MYSQL_URL)_bench_bulk_api $(BENCH_BULK_API_ARGS)
 
 clean: ## remove the virtualenv, caches and the local SQLite database
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis pie.sqlite3

@@ -92,7 +92,7 @@ class Keys:
         public = json.loads(RSAAlgorithm.to_jwk(self._key.public_key()))
         self.jwk_set = json.dumps({"keys": [{**public, "kid": "bench", "use": "sig"}]})
 
-    def token(self, lms_user_id: int) -> str:
+    def token(self, lms_user_id: int, *, administrator: bool = False) -> str:
         now = int(time.time())
         claims = {
             "iss": ISSUER,
@@ -102,12 +102,28 @@ class Keys:
             "user_id": lms_user_id,
             "preferred_username": f"learner{lms_user_id}",
             "email": f"learner{lms_user_id}@example.com",
-            "administrator": False,
+            "administrator": administrator,
             "version": "1.2.0",
             "scopes": ["user_id", "email", "profile"],
             "filters": [],
         }
         return self._jwt.encode(claims, self._key, algorithm="RS512", headers={"kid": "bench"})
+
+
+def environments(url: str, keys: Keys) -> tuple[dict, dict]:
+    """The benchmark's environment, and PIE's: production settings as an operator gives them, trusting ``keys``."""
+    env = dict(os.environ, DATABASE_URL=url)
+    env.pop("PYTHONPATH", None)
+    pie_env = {
+        **env,
+        "DJANGO_SETTINGS_MODULE": "pie.settings.production",
+        "SECRET_KEY": uuid.uuid4().hex * 2,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "JWT_PUBLIC_SIGNING_JWK_SET": keys.jwk_set,
+        "JWT_ISSUERS": json.dumps([{"ISSUER": ISSUER, "AUDIENCE": AUDIENCE, "SECRET_KEY": None}]),
+        "CACHE_REDIS_URL": os.environ.get("PIE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
+    }
+    return env, pie_env
 
 
 @contextmanager
@@ -239,17 +255,7 @@ def main() -> None:
     print(f"{args.rows} intents for {learners} learners, and learner {HEAVY_LEARNER} with 10,000; {url}", flush=True)
     seed(url=url, rows=args.rows, learners=learners)
     keys = Keys()
-    env = dict(os.environ, DATABASE_URL=url)
-    env.pop("PYTHONPATH", None)
-    pie_env = {
-        **env,
-        "DJANGO_SETTINGS_MODULE": "pie.settings.production",
-        "SECRET_KEY": uuid.uuid4().hex * 2,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "JWT_PUBLIC_SIGNING_JWK_SET": keys.jwk_set,
-        "JWT_ISSUERS": json.dumps([{"ISSUER": ISSUER, "AUDIENCE": AUDIENCE, "SECRET_KEY": None}]),
-        "CACHE_REDIS_URL": os.environ.get("PIE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
-    }
+    env, pie_env = environments(url, keys)
     os.environ.update(pie_env)
     sys.path.insert(0, str(ROOT))
     import django

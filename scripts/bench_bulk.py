@@ -38,7 +38,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA_DIR = ROOT / "bench-data"
+# PIE_BENCH_DATA_DIR: elsewhere than bench-data/ (generated files, gunicorn logs).
+DATA_DIR = Path(os.environ.get("PIE_BENCH_DATA_DIR") or ROOT / "bench-data")
 TABLE = "intents_programintent"
 COLUMNS = ("lms_user_id", "program_uuid", "reason", "certainty", "effective_timestamp", "created")
 REASONS = ("BUNDLE_PURCHASE", "ENROLLED_ALL_COURSES", "EARNED_PROGRAM_CERT", "ALL_COURSES_COMPLETE", "LEARNER_STATED")

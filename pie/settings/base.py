@@ -279,6 +279,12 @@ PIE_INTENT_MAX_CLOCK_SKEW_SECONDS = env.int("PIE_INTENT_MAX_CLOCK_SKEW_SECONDS",
 RETIREMENT_SERVICE_WORKER_USERNAME = env.str("RETIREMENT_SERVICE_WORKER_USERNAME", default="retirement_service_worker")
 PIE_RETIREMENT_SALTS = env.list("PIE_RETIREMENT_SALTS", default=[])
 
+# POST /api/v1/program_intents/bulk/ (the warehouse pipeline's door): at most this many
+# intents a request, and a body of at most this many bytes once decompressed (None: 512
+# bytes an intent, room for a pretty-printed JSON intent). More is a 413 that writes nothing.
+PIE_BULK_API_MAX_INTENTS = env.int("PIE_BULK_API_MAX_INTENTS", default=10_000)
+PIE_BULK_API_MAX_BYTES = env.int("PIE_BULK_API_MAX_BYTES", default=None)
+
 # The Open edX event bus (openedx-events): Redis Streams by default (edx-event-bus-redis),
 # Kafka by configuration (edx-event-bus-kafka, whose client is installed by
 # requirements/kafka.txt). Nothing connects at start-up or during a request: the producer is

@@ -10,7 +10,8 @@ stable: clients may branch on it. DRF's own codes are kept (``not_authenticated`
 ``authentication_failed``, ``permission_denied``, ``not_found``, ``method_not_allowed``,
 ``parse_error``, ``unsupported_media_type``, ``not_acceptable``); PIE adds
 ``invalid_request``, ``duplicate_intent``, ``missing_lms_user_id``,
-``forbidden_lms_user_id``, ``bad_request``, ``csrf_failed`` and ``server_error``; an
+``forbidden_lms_user_id``, ``bad_request``, ``csrf_failed``, ``request_too_large``,
+``too_many_intents``, ``staff_only`` and ``server_error``; an
 error without a code of its own is named for its status (``error_body_for_status``).
 """
 
@@ -53,6 +54,29 @@ class ForbiddenLmsUserId(exceptions.PermissionDenied):
 
     default_detail = "Learners may only read and record their own intents."
     default_code = "forbidden_lms_user_id"
+
+
+class StaffOnly(exceptions.PermissionDenied):
+    """A learner called an endpoint for staff (backend services) only."""
+
+    default_detail = "Only staff (a token with administrator: true) may do this."
+    default_code = "staff_only"
+
+
+class RequestTooLarge(exceptions.APIException):
+    """A body over the endpoint's limit on bytes (once decompressed)."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request's body is too large."
+    default_code = "request_too_large"
+
+
+class TooManyIntents(exceptions.APIException):
+    """A bulk request naming more intents than one request may."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Too many intents for one request."
+    default_code = "too_many_intents"
 
 
 def error_body(*, detail: str, error_code: str, errors: dict | None = None) -> dict:

@@ -164,7 +164,7 @@ def intent_key_cleaner(*, now: datetime) -> Callable[[Mapping], IntentKey]:
     A row is a mapping with a key for each field of ``IntentKey`` (other keys are
     ignored). The rules and errors are those of ``clean_intent_values`` (it raises
     ``InvalidIntentError``), for the many rows of a batch: the clock and the skew setting
-    are read once, and rows of plain strings that are all valid take a short path.
+    are read once, and rows of plain strings (or an int id) that are all valid take a short path.
     """
     latest = now + max_clock_skew()
     reasons, certainties, new_key = _REASONS, _CERTAINTIES, tuple.__new__
@@ -180,9 +180,8 @@ def intent_key_cleaner(*, now: datetime) -> Callable[[Mapping], IntentKey]:
             and reason in reasons
             and type(certainty) is str
             and certainty in certainties
-            and type(user) is str
-            and user.isdigit()
-            and user.isascii()
+            # An int is a JSON body's id (bulk API), a string a report's.
+            and (type(user) is int or (type(user) is str and user.isdigit() and user.isascii()))
             and type(program) is str
             and type(timestamp) is str
         ):

@@ -139,3 +139,25 @@ class TestRetiredStaysRetired:
         assert response.status_code == 400
         assert response.json()["error_code"] == "learner_retired"
         assert not ProgramIntent.objects.exists()
+
+    def test_the_bulk_endpoint_rejects_the_learner_s_items_by_index(self, worker, staff):
+        worker.post(RETIRE_URL, {"lms_user_id": 5}, format="json")
+        body = {
+            "intents": [
+                {
+                    "lms_user_id": lms_user_id,
+                    "program_uuid": str(PROGRAM),
+                    "reason": "BUNDLE_PURCHASE",
+                    "certainty": "CERTAIN_YES",
+                    "effective_timestamp": "2024-07-01T00:00:00Z",
+                }
+                for lms_user_id in (4, 5, 6)
+            ]
+        }
+        response = staff.post(f"{CREATE_URL}bulk/", body, format="json")
+        assert response.status_code == 200
+        answer = response.json()
+        assert (answer["created"], answer["duplicates"]) == (2, 0)
+        assert [rejected["index"] for rejected in answer["rejected"]] == [1]
+        assert "retired" in answer["rejected"][0]["errors"]["lms_user_id"][0]
+        assert intents_by_learner() == {4: 1, 6: 1}

@@ -104,3 +104,20 @@ def test_the_schema_documents_the_csrf_token_endpoint(schema):
     assert token["get"]["responses"]["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/CsrfTokenResponse"
     }
+
+
+def test_the_bulk_post_documents_both_bodies_its_answer_and_its_413(schema):
+    post = schema["paths"]["/api/v1/program_intents/bulk/"]["post"]
+    body = post["requestBody"]["content"]
+    assert set(body) == {"application/json", "text/csv"}
+    assert body["text/csv"]["schema"]["type"] == "string"
+    request = schema["components"]["schemas"]["ProgramIntentBulkRequest"]
+    item = schema["components"]["schemas"]["BulkIntentRequest"]
+    assert request["properties"]["intents"]["items"] == {"$ref": "#/components/schemas/BulkIntentRequest"}
+    assert set(item["required"]) == {"lms_user_id", "program_uuid", "reason", "certainty", "effective_timestamp"}
+    assert item["additionalProperties"] is False
+    assert post["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ProgramIntentBulkResponse"
+    }
+    assert {"400", "401", "403", "413", "415"} <= set(post["responses"])
+    assert {"JwtAuth": []} in post["security"]

@@ -6,6 +6,10 @@ of examples), sends them through the WSGI application with a staff and with a le
 token, and checks that no answer is a 5xx, that every status code, content type and body
 is one the schema documents, that invalid data is refused, that unsupported methods get
 405, and that the operation refuses a request without credentials.
+
+The bulk endpoint answers a schema-violating item with a 200 that lists it in
+``rejected``, by contract (a bad item never stops the good ones): for it,
+``negative_data_rejection`` gives way to ``bulk_rejects_negative_data``.
 """
 
 import hypothesis
@@ -39,6 +43,21 @@ CHECKS = [
     unsupported_method,
     ignored_auth,
 ]
+BULK_PATH = "/api/v1/program_intents/bulk/"
+
+
+@schemathesis.check
+def bulk_rejects_negative_data(ctx, response, case):
+    """A schema-violating bulk body is refused (4xx), or answered 200 with the bad items in ``rejected``."""
+    negative = case.meta is not None and case.meta.generation.mode.is_negative
+    # Other checks send requests of their own (OPTIONS, no credentials): only the case's POST is judged.
+    if not negative or response.request.method != "POST" or response.status_code != 200:
+        return None
+    assert response.json()["rejected"], "A schema-violating bulk body was accepted with no item rejected"
+    return None
+
+
+BULK_CHECKS = [check for check in CHECKS if check is not negative_data_rejection] + [bulk_rejects_negative_data]
 
 
 @pytest.fixture
@@ -73,4 +92,5 @@ def token(request, db, keep_the_test_connection) -> str:
     suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture, hypothesis.HealthCheck.too_slow],
 )
 def test_the_api_keeps_its_schema(case, token):
-    case.call_and_validate(headers={"Authorization": f"JWT {token}"}, checks=CHECKS)
+    checks = BULK_CHECKS if case.path == BULK_PATH else CHECKS
+    case.call_and_validate(headers={"Authorization": f"JWT {token}"}, checks=checks)

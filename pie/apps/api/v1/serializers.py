@@ -108,7 +108,7 @@ class StrictSerializer(serializers.Serializer):
         except serializers.ValidationError as error:
             errors.update(error.detail)
         named = heapq.nsmallest(MAX_UNKNOWN_FIELDS_NAMED, unknown)
-        errors.update({_printable(name): ["Unknown field."] for name in named})
+        errors.update({printable_name(name): ["Unknown field."] for name in named})
         if len(unknown) > len(named):
             errors[NON_FIELD_ERRORS_KEY] = [f"And {len(unknown) - len(named)} more unknown fields."]
         if errors:
@@ -116,7 +116,7 @@ class StrictSerializer(serializers.Serializer):
         return value
 
 
-def _printable(name: str) -> str:
+def printable_name(name: str) -> str:
     """A field name as the error may echo it: encodable (a lone surrogate is escaped) and short."""
     text = name.encode("utf-8", "backslashreplace").decode("utf-8")
     return text if len(text) <= 64 else f"{text[:61]}..."
@@ -183,6 +183,46 @@ def intent_representation(intent) -> dict:
         "effective_timestamp": intent.effective_timestamp,
         "created": intent.created,
     }
+
+
+class BulkIntentRequestSerializer(StrictSerializer):
+    """One intent of a bulk JSON body: every field required, so that a retried body records nothing new."""
+
+    lms_user_id = LmsUserIdField(help_text="The learner's LMS user id.")
+    program_uuid = UuidStringField(help_text="The program's UUID.")
+    reason = ReasonField(max_length=REASON_MAX_LENGTH, help_text="Why we believe it.")
+    certainty = CertaintyField(max_length=CERTAINTY_MAX_LENGTH, help_text="How sure we are.")
+    effective_timestamp = TimestampField(
+        max_length=TIMESTAMP_MAX_LENGTH,
+        help_text="When the event behind the reason happened: ISO 8601, no zone means UTC. Required here.",
+    )
+
+
+class ProgramIntentBulkRequestSerializer(StrictSerializer):
+    """The JSON body of ``POST /api/v1/program_intents/bulk/`` (for the schema: ``v1.bulk`` reads it)."""
+
+    intents = BulkIntentRequestSerializer(many=True, help_text="The intents; at most PIE_BULK_API_MAX_INTENTS.")
+
+
+class BulkRejectionSerializer(serializers.Serializer):
+    """An item that was not recorded, and why."""
+
+    index = serializers.IntegerField(required=False, help_text="JSON body: the item's index in intents, from 0.")
+    line = serializers.IntegerField(required=False, help_text="CSV body: the record's line (the header is line 1).")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages for each field at fault (CSV: named by column); non_field_errors for the item as a whole.",
+    )
+
+
+class ProgramIntentBulkResponseSerializer(serializers.Serializer):
+    """What a bulk request did."""
+
+    created = serializers.IntegerField(help_text="Intents recorded by this request.")
+    duplicates = serializers.IntegerField(
+        help_text="Intents already recorded, or repeated earlier in the body: skipped."
+    )
+    rejected = BulkRejectionSerializer(many=True, help_text="Items not recorded, in the body's order.")
 
 
 class RetireUserRequestSerializer(serializers.Serializer):

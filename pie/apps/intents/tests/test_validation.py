@@ -144,8 +144,8 @@ def test_unparseable_timestamps(text):
         parse_timestamp(text)
 
 
-# The batch path (intent_key_cleaner) has a short path for rows of valid strings; it must
-# agree with clean_intent_values on every input: the same key, or the same errors.
+# The batch path (intent_key_cleaner) has a short path for rows of valid strings (or an int
+# id); it must agree with clean_intent_values on every input: the same key, or the same errors.
 _TEXTS = st.sampled_from(
     [
         "",
@@ -190,7 +190,7 @@ _VALUES = st.one_of(
 @hypothesis_settings(max_examples=500, deadline=None)
 @given(
     # Mostly valid values, so that whole rows take the short path often.
-    lms_user_id=st.one_of(st.sampled_from(["7", " 12 ", "2147483647"]), _VALUES),
+    lms_user_id=st.one_of(st.sampled_from(["7", " 12 ", "2147483647", 7, 2**31 - 1, True]), _VALUES),
     program_uuid=st.one_of(st.sampled_from([GOOD["program_uuid"], " 6E1E5A3C1E384F0C9A443B9F1F0C6A2E "]), _VALUES),
     reason=st.one_of(st.sampled_from(["BUNDLE_PURCHASE", "LEARNER_STATED"]), _TEXTS),
     certainty=st.one_of(st.sampled_from(["CERTAIN_YES", "MAYBE"]), _TEXTS),
@@ -218,7 +218,7 @@ def test_the_batch_cleaner_reads_only_the_row_keys_it_knows():
     assert intent_key_cleaner(now=NOW)(row) == clean()
 
 
-@pytest.mark.parametrize("lms_user_id", ["7", " 12 ", "2147483647", "007"])
+@pytest.mark.parametrize("lms_user_id", ["7", " 12 ", "2147483647", "007", 7, 2**31 - 1])
 @pytest.mark.parametrize(
     "program_uuid", [GOOD["program_uuid"], " 6E1E5A3C1E384F0C9A443B9F1F0C6A2E ", GOOD["program_uuid"].upper()]
 )
