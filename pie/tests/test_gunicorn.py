@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import pytest
 
 from pie.apps.core.tokens import mint_lms_jwt
+from pie.tests.production import full_production_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,14 +29,9 @@ def production_env() -> dict:
     """Production settings as an operator would give them, trusting the development key the tests sign with."""
     from pie.apps.core.development_jwt import DEVELOPMENT_JWT_PUBLIC_SIGNING_JWK_SET, DEVSTACK_JWT_ISSUER
 
-    return {
-        "DJANGO_SETTINGS_MODULE": "pie.settings.production",
-        "SECRET_KEY": "test-" + "x" * 50,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "CACHE_REDIS_URL": "redis://127.0.0.1:6379/15",
-        "JWT_ISSUERS": json.dumps([DEVSTACK_JWT_ISSUER]),
-        "JWT_PUBLIC_SIGNING_JWK_SET": DEVELOPMENT_JWT_PUBLIC_SIGNING_JWK_SET,
-    }
+    env = full_production_env(database_url="sqlite:///unused.sqlite3", jwk_set=DEVELOPMENT_JWT_PUBLIC_SIGNING_JWK_SET)
+    del env["DATABASE_URL"]  # start_server's
+    return {**env, "JWT_ISSUERS": json.dumps([DEVSTACK_JWT_ISSUER])}
 
 
 def start_server(database_url: str, *, migrate: bool = True, settings: dict | None = None):

@@ -121,7 +121,7 @@ def test_rights_follow_each_sign_in_and_a_learner_is_kept_out(client, lms):
     assert client.get("/admin/")["Location"] == "/admin/login/?next=/admin/"
 
     lms.sign_in_as(username="bob", lms_user_id=5, administrator=False)
-    response, hops = follow(client, lms, "/login/?next=/admin/")
+    response, _ = follow(client, lms, "/login/?next=/admin/")
 
     bob = User.objects.get(username="bob")
     assert (bob.is_staff, bob.is_superuser) == (False, False)
