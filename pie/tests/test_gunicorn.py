@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from http.client import HTTPConnection
 from pathlib import Path
 from urllib.parse import urlencode
@@ -201,3 +202,25 @@ def test_each_request_is_one_json_line_on_standard_output(tmp_path):
     health = json.loads(anonymous)
     assert (health["path"], health["status"], health["lms_user_id"]) == ("/health/", status, None)
     assert health["request_id"] != record["request_id"]
+
+
+def test_the_lines_of_concurrent_workers_never_interleave(tmp_path):
+    """Two workers of four threads share standard output, unbuffered as in the image: each line stays whole."""
+    settings = {"GUNICORN_WORKERS": "2", "PYTHONUNBUFFERED": "1"}
+    process, port = start_server(f"sqlite:///{tmp_path / 'log.sqlite3'}", settings=settings, stdout=subprocess.PIPE)
+    try:
+        output = Lines(process.stdout)
+        before = len(output.after(0, wait_for=1))
+
+        def health(_):
+            return get(port, "/health/")[0]
+
+        with ThreadPoolExecutor(16) as pool:
+            statuses = list(pool.map(health, range(400)))
+        lines = output.after(before, wait_for=400)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert statuses == [200] * 400
+    assert len(lines) == 400
+    assert [json.loads(line)["path"] for line in lines] == ["/health/"] * 400

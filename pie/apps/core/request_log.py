@@ -18,10 +18,12 @@ so it costs a method call that does nothing. Other logs (Django's, PIE's) go to 
 error through the standard library, as before.
 """
 
+import json
 import logging
 import sys
 import time
 
+import orjson
 import structlog
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject, empty
@@ -32,18 +34,25 @@ _STARTED = "_pie_request_started"
 
 
 def configure() -> None:
-    """Send structlog's events (only the request log's) to standard output as JSON lines."""
+    """
+    Send structlog's events (only the request log's) to standard output as JSON lines.
+
+    Each line is written whole, its newline included, in one write (structlog's
+    ``BytesLogger``): the workers of one gunicorn share the stream, and a line written in
+    two parts (as ``print`` does, unbuffered) would interleave with another worker's.
+    """
     level = logging.getLevelName(getattr(settings, "PIE_REQUEST_LOG_LEVEL", "INFO"))
+    stdout = getattr(sys.stdout, "buffer", None)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
+            structlog.processors.JSONRenderer(serializer=orjson.dumps if stdout else json.dumps),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=structlog.BytesLoggerFactory(stdout) if stdout else structlog.WriteLoggerFactory(sys.stdout),
         cache_logger_on_first_use=True,
     )
     signals.bind_extra_request_metadata.connect(_started, sender=RequestMiddleware)
