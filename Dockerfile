@@ -1,30 +1,39 @@
-# PIE images. The default target (production, the last stage) is gunicorn serving pie.wsgi;
+# PIE images (README.rst, "Deploying"). The default target (production, the last stage) is
+# gunicorn serving pie.wsgi through pie/docker_gunicorn_configuration.py;
 # `docker build --target consumer .` builds the event-bus consumer. Both use the production
-# settings: configuration comes from the environment (SECRET_KEY, DATABASE_URL,
-# ALLOWED_HOSTS, EVENT_BUS_..., ...) or from a YAML file named by PIE_CFG.
-FROM python:3.12-slim-bookworm AS build
+# settings: configuration comes from the environment (SECRET_KEY, DATABASE_URL, ...) or from
+# a YAML file named by PIE_CFG. Migrations are a deployment step of their own, run once per
+# release before the new containers start:
+#     docker run --rm --env-file pie.env pie python manage.py migrate --no-input
+# scripts/check-container-commands.sh runs this file's commands from a clean clone in CI.
 
-# mysqlclient compiles against the MariaDB client headers.
+# --- build: the virtualenv, mysqlclient compiled against the MariaDB client headers.
+FROM python:3.12-slim-bookworm AS build
 RUN apt-get update \
     && apt-get install -y --no-install-recommends gcc pkg-config libmariadb-dev \
     && rm -rf /var/lib/apt/lists/*
 COPY requirements/ /requirements/
 RUN python -m venv /venv && /venv/bin/pip install --no-cache-dir -r /requirements/production.txt
 
+# --- runtime: the MariaDB client library, the virtualenv and the code, as a user without rights.
 FROM python:3.12-slim-bookworm AS runtime
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libmariadb3 tini \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --create-home --home-dir /app pie
+    && groupadd --system --gid 10001 pie \
+    && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /app pie
 COPY --from=build /venv /venv
 WORKDIR /app
-COPY --chown=pie:pie . /app
+COPY --chown=10001:10001 . /app
 ENV PATH="/venv/bin:$PATH" \
     DJANGO_SETTINGS_MODULE=pie.settings.production \
+    PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
-USER pie
-RUN SECRET_KEY=collectstatic-only DATABASE_URL=sqlite:////tmp/unused.sqlite3 CACHE_REDIS_URL=redis://unused \
-    python manage.py collectstatic --no-input --verbosity 0
+# By number, so that a runtime refusing root (runAsNonRoot) can tell it is not root.
+USER 10001:10001
+# The static files (admin, Swagger UI) are collected into the image; WhiteNoise serves them.
+# The build settings give every required setting a placeholder: nothing is reached.
+RUN DJANGO_SETTINGS_MODULE=pie.settings.build python manage.py collectstatic --no-input --verbosity 0
 
 # One process per container, each with a consumer name of its own (PIE_EVENT_BUS_CONSUMER_NAME,
 # default the container's host name), all in the group PIE_EVENT_BUS_GROUP. tini is PID 1, so
@@ -36,6 +45,11 @@ CMD ["python", "manage.py", "consume_certificate_events"]
 
 FROM runtime AS production
 EXPOSE 18781
-# The system checks run first, so a missing JWT key set or secret stops the container with
-# a clear message instead of serving requests that would all be refused.
+# The container is healthy while PIE answers /health/ (the database holds PIE's schema).
+# The slim image has no curl: Python's urllib asks.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:18781/health/', timeout=4).status != 200)"]
+ENTRYPOINT ["tini", "--"]
+# A missing setting stops the container with one line naming it (pie.settings.required); the
+# system checks then refuse an unsound JWT configuration before gunicorn serves a request.
 CMD ["sh", "-c", "python manage.py check --deploy --fail-level ERROR && exec gunicorn -c pie/docker_gunicorn_configuration.py pie.wsgi:application"]

@@ -1,7 +1,7 @@
 .DEFAULT_GOAL := help
 .PHONY: help run test test-mysql quality migrations-check validate upgrade requirements \
         requirements-kafka consume-events demo-event mysql-build-deps bench-bulk bench-bulk-mysql bench-api bench-bulk-api \
-        pii_check clean
+        pii_check lint-docker check-container-commands clean
 
 VENV := .venv
 VPY := $(VENV)/bin/python
@@ -33,6 +33,11 @@ $(VENV)/.production-installed: $(VENV)/.mysql-installed requirements/production.
 $(VENV)/.mysql-installed: $(VPY) requirements/mysql.txt
 	@sh scripts/mysql-build-deps.sh
 	$(PIP) -r requirements/mysql.txt
+	@touch $@
+
+# The tools CI runs besides the tests (hadolint).
+$(VENV)/.ci-installed: $(VPY) requirements/ci.txt
+	$(PIP) -r requirements/ci.txt
 	@touch $@
 
 # The Kafka client of edx-event-bus-kafka: only for a Kafka event bus.
@@ -72,6 +77,12 @@ migrations-check: $(VENV)/.test-installed ## fail if a model change has no migra
 pii_check: $(VENV)/.test-installed ## check that every model says whether (and which) PII it holds (code-annotations)
 	DJANGO_SETTINGS_MODULE=pie.settings.test $(VENV)/bin/code_annotations django_find_annotations \
 		--config_file .pii_annotations.yml --lint --report --coverage
+
+lint-docker: $(VENV)/.ci-installed ## lint the Dockerfile with hadolint (.hadolint.yaml)
+	$(VENV)/bin/hadolint Dockerfile
+
+check-container-commands: $(VENV)/.production-installed ## run the Dockerfile's commands from a clean clone (collectstatic, migrate, check --deploy, gunicorn, HEALTHCHECK)
+	bash scripts/check-container-commands.sh
 
 validate: quality migrations-check pii_check test ## what a pull request must pass
 

@@ -19,7 +19,32 @@ variable                   default      meaning
 =========================  ===========  ==================================================
 """
 
+import importlib
 import os
+import sys
+
+
+def _refuse_an_incomplete_configuration() -> None:
+    """
+    Read the settings named by ``DJANGO_SETTINGS_MODULE`` (as the image sets it) before
+    binding: a missing required setting (``pie.settings.required``) stops gunicorn at once
+    with the one line that names it. Without the variable, ``pie/wsgi.py`` refuses in the
+    worker, and gunicorn stops too.
+    """
+    settings_module = os.environ.get("DJANGO_SETTINGS_MODULE")
+    if not settings_module:
+        return
+    try:
+        from pie.settings.required import ConfigurationError
+    except ImportError:  # not PIE's application (the benchmark's bare WSGI app, from another directory)
+        return
+    try:
+        importlib.import_module(settings_module)
+    except ConfigurationError as error:
+        sys.exit(str(error))
+
+
+_refuse_an_incomplete_configuration()
 
 
 def _int(name: str, default: int) -> int:

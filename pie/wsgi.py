@@ -1,12 +1,21 @@
 """WSGI entry point. Production servers set DJANGO_SETTINGS_MODULE=pie.settings.production."""
 
 import os
+import sys
 
 import django
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pie.settings.production")
-django.setup(set_prefix=False)
+from pie.settings.required import APP_LOAD_ERROR, ConfigurationError
 
-from pie.handlers import Handler  # noqa: E402  (after Django is set up, as get_wsgi_application does)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pie.settings.production")
+try:
+    django.setup(set_prefix=False)
+except ConfigurationError as error:
+    # One line, no traceback; gunicorn stops (rather than restarting workers) on this exit code.
+    print(error, file=sys.stderr, flush=True)
+    sys.exit(APP_LOAD_ERROR)
+
+# After Django is set up, as get_wsgi_application does.
+from pie.handlers import Handler
 
 application = Handler()

@@ -122,6 +122,10 @@ def environments(url: str, keys: Keys) -> tuple[dict, dict]:
         "JWT_PUBLIC_SIGNING_JWK_SET": keys.jwk_set,
         "JWT_ISSUERS": json.dumps([{"ISSUER": ISSUER, "AUDIENCE": AUDIENCE, "SECRET_KEY": None}]),
         "CACHE_REDIS_URL": os.environ.get("PIE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
+        "PIE_RETIREMENT_SALTS": uuid.uuid4().hex,
+        "SOCIAL_AUTH_EDX_OAUTH2_KEY": "pie-bench-sso-key",
+        "SOCIAL_AUTH_EDX_OAUTH2_SECRET": uuid.uuid4().hex,
+        "SOCIAL_AUTH_EDX_OAUTH2_URL_ROOT": "http://127.0.0.1:18000",
     }
     return env, pie_env
 

@@ -6,6 +6,7 @@ differs. Values that vary by deployment come from the environment through django
 ``DATABASE_URL`` is honoured everywhere.
 """
 
+import logging
 import socket
 from pathlib import Path
 
@@ -39,13 +40,18 @@ INSTALLED_APPS = [
     "corsheaders",
     # edx-drf-extensions' CSRF token endpoint for micro-frontends: /csrf/api/v1/token.
     "csrf",
+    # Admin sign-in through the LMS (edx-auth-backends' EdXOAuth2): the OAuth2 exchange and its tables.
+    "social_django",
     "pie.apps.core",
     "pie.apps.intents",
     "pie.apps.api",
 ]
 
 MIDDLEWARE = [
-    # Outermost, so that it sees every response: an error answered below as an HTML page
+    # Outermost: one log line per request (pie.apps.core.request_log), with the final status
+    # and the whole time spent below it.
+    "django_structlog.middlewares.RequestMiddleware",
+    # Next, so that it sees every response: an error answered below as an HTML page
     # (DEBUG's technical pages, the browsable API) leaves as JSON in the one error shape.
     "pie.apps.api.middleware.JsonErrorMiddleware",
     # Next, before anything decodes the query or the body.
@@ -74,6 +80,8 @@ MIDDLEWARE = [
     "edx_rest_framework_extensions.middleware.RequestCustomAttributesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A failed sign-in through the LMS answers in the one error shape, never a 500.
+    "pie.apps.core.sign_in.SignInErrorMiddleware",
 ]
 
 # Local memory: each process its own. Production shares a Redis cache between workers.
@@ -98,6 +106,36 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "core.User"
+
+# Staff sign in to /admin/ with their LMS account (pie.apps.core.sign_in, edx-auth-backends'
+# EdXOAuth2, as other Open edX services): PIE is an OAuth2 client of the LMS. The model
+# backend stays, so that `manage.py createsuperuser` works where no LMS is configured; with
+# SOCIAL_AUTH_EDX_OAUTH2_URL_ROOT set, the admin's login page sends people to the LMS.
+AUTHENTICATION_BACKENDS = [
+    "auth_backends.backends.EdXOAuth2",
+    "django.contrib.auth.backends.ModelBackend",
+]
+SOCIAL_AUTH_STRATEGY = "auth_backends.strategies.EdxDjangoStrategy"
+SOCIAL_AUTH_URL_NAMESPACE = "social"
+# The OAuth2 application registered in the LMS for PIE's sign-in (its client id and secret).
+SOCIAL_AUTH_EDX_OAUTH2_KEY = env.str("SOCIAL_AUTH_EDX_OAUTH2_KEY", default=None)
+SOCIAL_AUTH_EDX_OAUTH2_SECRET = env.str("SOCIAL_AUTH_EDX_OAUTH2_SECRET", default=None)
+# The LMS as PIE reaches it (the token exchange), and as browsers do (authorize, logout;
+# defaults to URL_ROOT).
+SOCIAL_AUTH_EDX_OAUTH2_URL_ROOT = env.str("SOCIAL_AUTH_EDX_OAUTH2_URL_ROOT", default=None)
+SOCIAL_AUTH_EDX_OAUTH2_PUBLIC_URL_ROOT = env.str("SOCIAL_AUTH_EDX_OAUTH2_PUBLIC_URL_ROOT", default=None)
+# Where /logout/ sends the browser after ending PIE's session (default: the LMS's /logout).
+SOCIAL_AUTH_EDX_OAUTH2_LOGOUT_URL = env.str("SOCIAL_AUTH_EDX_OAUTH2_LOGOUT_URL", default=None)
+# Rights come from each sign-in's token: "administrator" makes staff and "superuser" a
+# superuser, and both are taken away when the token no longer says so. social-core would
+# protect these fields from the provider; the username and password stay protected (the
+# email is updated by edx-auth-backends' own step). The token's user_id is the LMS user id.
+SOCIAL_AUTH_NO_DEFAULT_PROTECTED_USER_FIELDS = True
+SOCIAL_AUTH_PROTECTED_USER_FIELDS = ["username", "id", "pk", "email", "password", "is_active"]
+SOCIAL_AUTH_USER_FIELD_MAPPING = {"user_id": "lms_user_id"}
+SOCIAL_AUTH_REDIRECT_IS_HTTPS = env.bool("SOCIAL_AUTH_REDIRECT_IS_HTTPS", default=False)
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/admin/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"
@@ -323,6 +361,17 @@ PIE_EVENT_WRITE_ATTEMPTS = env.int("PIE_EVENT_WRITE_ATTEMPTS", default=5)
 PIE_EVENT_RETRY_INITIAL_DELAY_SECONDS = env.float("PIE_EVENT_RETRY_INITIAL_DELAY_SECONDS", default=0.5)
 PIE_EVENT_RETRY_MAX_DELAY_SECONDS = env.float("PIE_EVENT_RETRY_MAX_DELAY_SECONDS", default=30.0)
 
+# The request log (pie.apps.core.request_log): one JSON line per request on standard output,
+# from django-structlog's middleware. No IP address (personal data), no Django user id (the
+# LMS user id is logged instead), and no "request_started" line (below the level). Behind a
+# proxy that sets X-Request-ID, PIE_TRUST_UPSTREAM_REQUEST_ID=true logs its id.
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+DJANGO_STRUCTLOG_USER_ID_FIELD = None
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env.bool("PIE_TRUST_UPSTREAM_REQUEST_ID", default=False)
+PIE_REQUEST_LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+
+# Everything but the request log: standard error.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

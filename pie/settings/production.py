@@ -22,15 +22,22 @@ system checks fail (``manage.py check --deploy``, ``migrate``), and every token 
 The event bus settings (``EVENT_BUS_...``, ``PIE_EVENT_...``, docs/events.rst) are read from
 the environment by ``base.py``; the YAML file may set them too. Only the consumer processes
 need them: the web processes never connect to the bus.
+
+Admin sign-in through the LMS (``SOCIAL_AUTH_EDX_OAUTH2_KEY``, ``_SECRET``, ``_URL_ROOT``,
+optionally ``_PUBLIC_URL_ROOT`` and ``_LOGOUT_URL``) is read by ``base.py`` too.
+
+A required setting left unset (``pie.settings.required``: the secret, the database, the
+hosts, the cache, the JWT issuers and keys, the retirement salts, the LMS sign-in) stops
+every command and the server with one line naming all that is missing.
 """
 
 import json
 
 import yaml
-from django.core.exceptions import ImproperlyConfigured
 
 from pie.settings.base import *  # noqa: F403
 from pie.settings.base import JWT_AUTH, REST_FRAMEWORK, database_from_url, env
+from pie.settings.required import ConfigurationError, refuse_missing
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY", default=None)
@@ -64,12 +71,21 @@ REST_FRAMEWORK = {
 CORS_ORIGIN_WHITELIST = env.list("CORS_ORIGIN_WHITELIST", default=[])
 CSRF_COOKIE_DOMAIN = env.str("CSRF_COOKIE_DOMAIN", default=None)
 
+# The LMS sends the browser back to PIE's https:// address after sign-in.
+SOCIAL_AUTH_REDIRECT_IS_HTTPS = env.bool("SOCIAL_AUTH_REDIRECT_IS_HTTPS", default=True)
+
 CONFIG_FILE = env.str("PIE_CFG", default=None)
 if CONFIG_FILE:
-    with open(CONFIG_FILE, encoding="utf-8") as config_file:
-        config_from_yaml = yaml.safe_load(config_file) or {}
+    try:
+        with open(CONFIG_FILE, encoding="utf-8") as config_file:
+            config_from_yaml = yaml.safe_load(config_file) or {}
+    except (OSError, yaml.YAMLError) as error:
+        reason = " ".join(str(error).split())
+        raise ConfigurationError(f"PIE cannot start: the PIE_CFG file {CONFIG_FILE} cannot be read: {reason}") from None
     if not isinstance(config_from_yaml, dict):
-        raise ImproperlyConfigured(f"PIE_CFG file {CONFIG_FILE} must hold a mapping of setting names to values.")
+        raise ConfigurationError(
+            f"PIE cannot start: the PIE_CFG file {CONFIG_FILE} must hold a mapping of setting names to values."
+        )
     if "DATABASE_URL" in config_from_yaml:
         DATABASES = {
             "default": database_from_url(config_from_yaml.pop("DATABASE_URL"), conn_max_age=PRODUCTION_CONN_MAX_AGE)
@@ -84,13 +100,8 @@ if CONFIG_FILE:
 # Cookie-authenticated writes are trusted from the CORS origins, whichever source named them.
 CSRF_TRUSTED_ORIGINS = CORS_ORIGIN_WHITELIST
 
-if not SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set (environment variable or the PIE_CFG file).")
-if not DATABASES.get("default"):
-    raise ImproperlyConfigured("Set DATABASE_URL, or DATABASES in the PIE_CFG file.")
-if not CACHES.get("default", {}).get("LOCATION"):
-    raise ImproperlyConfigured("Set CACHE_REDIS_URL (e.g. redis://redis:6379/1), or CACHES in the PIE_CFG file.")
-
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Last: every required setting, whichever source gave it (one line naming all that is missing).
+refuse_missing(vars())

@@ -5,8 +5,10 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from http.client import HTTPConnection
 from pathlib import Path
 from urllib.parse import urlencode
@@ -14,6 +16,7 @@ from urllib.parse import urlencode
 import pytest
 
 from pie.apps.core.tokens import mint_lms_jwt
+from pie.tests.production import full_production_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,17 +31,12 @@ def production_env() -> dict:
     """Production settings as an operator would give them, trusting the development key the tests sign with."""
     from pie.apps.core.development_jwt import DEVELOPMENT_JWT_PUBLIC_SIGNING_JWK_SET, DEVSTACK_JWT_ISSUER
 
-    return {
-        "DJANGO_SETTINGS_MODULE": "pie.settings.production",
-        "SECRET_KEY": "test-" + "x" * 50,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "CACHE_REDIS_URL": "redis://127.0.0.1:6379/15",
-        "JWT_ISSUERS": json.dumps([DEVSTACK_JWT_ISSUER]),
-        "JWT_PUBLIC_SIGNING_JWK_SET": DEVELOPMENT_JWT_PUBLIC_SIGNING_JWK_SET,
-    }
+    env = full_production_env(database_url="sqlite:///unused.sqlite3", jwk_set=DEVELOPMENT_JWT_PUBLIC_SIGNING_JWK_SET)
+    del env["DATABASE_URL"]  # start_server's
+    return {**env, "JWT_ISSUERS": json.dumps([DEVSTACK_JWT_ISSUER])}
 
 
-def start_server(database_url: str, *, migrate: bool = True, settings: dict | None = None):
+def start_server(database_url: str, *, migrate: bool = True, settings: dict | None = None, stdout=subprocess.DEVNULL):
     """
     gunicorn with PIE's configuration module on ``database_url`` (the test settings, or
     ``settings``' environment); (process, port).
@@ -60,7 +58,7 @@ def start_server(database_url: str, *, migrate: bool = True, settings: dict | No
         [sys.executable, "-m", "gunicorn", "-c", str(config), "pie.wsgi:application"],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=stdout,
         stderr=subprocess.PIPE,
     )
     for _ in range(100):
@@ -143,3 +141,86 @@ def test_health_says_unavailable_when_the_sqlite_file_has_no_schema(tmp_path):
         process.terminate()
         process.wait(timeout=30)
     assert (status, json.loads(body)) == (503, {"status": "UNAVAILABLE"})
+
+
+class Lines:
+    """The lines a child process writes to standard output, read as they come (a thread)."""
+
+    def __init__(self, stream):
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream) -> None:
+        for line in iter(stream.readline, b""):
+            self.lines.append(line.decode())
+
+    def after(self, count: int, *, wait_for: int) -> list[str]:
+        """The lines after the first ``count``, once there are at least ``wait_for`` of them (or 10 s)."""
+        for _ in range(100):
+            if len(self.lines) >= count + wait_for:
+                break
+            time.sleep(0.1)
+        time.sleep(0.3)  # anything written late is counted too
+        return self.lines[count:]
+
+
+def test_each_request_is_one_json_line_on_standard_output(tmp_path):
+    process, port = start_server(f"sqlite:///{tmp_path / 'log.sqlite3'}", stdout=subprocess.PIPE)
+    try:
+        output = Lines(process.stdout)
+        before = len(output.after(0, wait_for=1))  # the readiness probes
+        token = mint_lms_jwt(lms_user_id=7, username="learner7")
+        connection = HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request(
+            "GET",
+            f"/api/v1/program_intents/most_recent_and_certain/?program_uuid={uuid.uuid4()}",
+            headers={"Authorization": f"JWT {token}"},
+        )
+        response = connection.getresponse()
+        response.read()
+        (line,) = output.after(before, wait_for=1)
+        status, _, _ = get(port, "/health/")
+        (anonymous,) = output.after(before + 1, wait_for=1)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+    record = json.loads(line)
+    assert record["request_id"] == response.getheader("X-Request-ID")
+    assert uuid.UUID(record["request_id"])
+    assert {k: record[k] for k in ("event", "method", "path", "status", "lms_user_id")} == {
+        "event": "request_finished",
+        "method": "GET",
+        "path": "/api/v1/program_intents/most_recent_and_certain/",
+        "status": 200,
+        "lms_user_id": 7,
+    }
+    assert isinstance(record["duration_ms"], float)
+    assert record["duration_ms"] > 0
+    assert "program_uuid" not in line  # no query string
+    health = json.loads(anonymous)
+    assert (health["path"], health["status"], health["lms_user_id"]) == ("/health/", status, None)
+    assert health["request_id"] != record["request_id"]
+
+
+def test_the_lines_of_concurrent_workers_never_interleave(tmp_path):
+    """Two workers of four threads share standard output, unbuffered as in the image: each line stays whole."""
+    settings = {"GUNICORN_WORKERS": "2", "PYTHONUNBUFFERED": "1"}
+    process, port = start_server(f"sqlite:///{tmp_path / 'log.sqlite3'}", settings=settings, stdout=subprocess.PIPE)
+    try:
+        output = Lines(process.stdout)
+        before = len(output.after(0, wait_for=1))
+
+        def health(_):
+            return get(port, "/health/")[0]
+
+        with ThreadPoolExecutor(16) as pool:
+            statuses = list(pool.map(health, range(400)))
+        lines = output.after(before, wait_for=400)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert statuses == [200] * 400
+    assert len(lines) == 400
+    assert [json.loads(line)["path"] for line in lines] == ["/health/"] * 400

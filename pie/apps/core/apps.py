@@ -8,4 +8,6 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         # Registers the JWT configuration checks.
-        from pie.apps.core import checks  # noqa: F401
+        from pie.apps.core import checks, request_log  # noqa: F401  (checks: registered on import)
+
+        request_log.configure()

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pie.tests.production import full_production_env, without_configuration
+
 ROOT = Path(__file__).resolve().parents[4]
 PROBE = """
 import json
@@ -23,17 +25,20 @@ ISSUERS = [{"ISSUER": "https://lms.example.com/oauth2", "AUDIENCE": "pie", "SECR
 JWK_SET = json.dumps({"keys": [{"kty": "RSA", "kid": "lms", "e": "AQAB", "n": "sXch" * 86}]})
 
 
-def load_production(**env) -> dict:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("JWT_", "PIE_", "DATABASE_URL", "SECRET_KEY"))}
-    base = {
-        "DJANGO_SETTINGS_MODULE": "pie.settings.production",
-        "SECRET_KEY": "s",
-        "DATABASE_URL": "sqlite:///x",
-        "CACHE_REDIS_URL": "redis://127.0.0.1:6379/1",
+def base_env() -> dict:
+    """A full production configuration but for the JWT settings, in an environment without any."""
+    clean = {k: v for k, v in without_configuration(os.environ).items() if not k.startswith(("JWT_", "PIE_"))}
+    jwt_settings = ("JWT_ISSUERS", "JWT_PUBLIC_SIGNING_JWK_SET")
+    return {
+        **clean,
+        **{k: v for k, v in full_production_env(database_url="sqlite:///x").items() if k not in jwt_settings},
     }
+
+
+def load_production(**env) -> dict:
     result = subprocess.run(
         [sys.executable, "-c", PROBE],
-        env={**clean, **base, **env},
+        env={**base_env(), **env},
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -42,8 +47,21 @@ def load_production(**env) -> dict:
     return json.loads(result.stdout)
 
 
-def test_without_jwt_configuration_the_checks_fail():
-    values = load_production()
+def test_without_jwt_configuration_production_refuses_to_start():
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        env=base_env(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "missing configuration: JWT_ISSUERS, JWT_PUBLIC_SIGNING_JWK_SET (" in result.stderr
+
+
+def test_unusable_jwt_configuration_fails_the_checks():
+    values = load_production(JWT_ISSUERS=json.dumps([{"ISSUER": "x"}]), JWT_PUBLIC_SIGNING_JWK_SET="not a key set")
     assert values["checks"] == ["pie.E001", "pie.E002"]
     # Production never carries the development signing key.
     assert values["JWT_AUTH"]["JWT_PRIVATE_SIGNING_JWK"] is None

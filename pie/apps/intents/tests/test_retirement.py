@@ -205,3 +205,12 @@ def test_a_configuration_without_usable_salts_is_a_check_error(settings, salts):
 
 def test_the_test_settings_salts_pass_the_check():
     assert check_retirement_salts() == []
+
+
+def test_retiring_deletes_the_learner_s_lms_sign_in_record_with_their_user():
+    from social_django.models import UserSocialAuth
+
+    user = User.objects.create(username="learner5", lms_user_id=5)
+    UserSocialAuth.objects.create(user=user, provider="edx-oauth2", uid="learner5", extra_data={"access_token": "t"})
+    services.retire_learner(lms_user_id=5)
+    assert not UserSocialAuth.objects.exists()
