@@ -169,3 +169,6 @@ def _refuse_retired_learners(batch: CheckedBatch, *, writer: BatchWriter) -> Non
             continue  # already rejected for its values
         if key.lms_user_id in retired:
             batch.rejected.append(RejectedRow(row=row, errors=errors))
+    # Rejections in the order of the rows, as the report lists them.
+    position = {id(row): index for index, row in enumerate(batch.source)}
+    batch.rejected.sort(key=lambda rejected: position[id(rejected.row)])

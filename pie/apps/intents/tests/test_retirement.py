@@ -140,12 +140,13 @@ class TestRetiredStaysRetired:
     def test_a_batch_rejects_every_row_of_the_learner_and_loads_the_others(self, django_assert_max_num_queries):
         services.retire_learner(lms_user_id=5)
         rows = [csv_row(4), csv_row(5), csv_row(5), csv_row(5, when="2024-07-02 00:00:00 Z"), csv_row(6), csv_row(0)]
+        rows.insert(1, csv_row(-1))  # a bad row before the retired learner's
         with django_assert_max_num_queries(4):  # the retired read, then the insert in its transaction
             result = services.record_intents(rows)
         assert (result.created, result.duplicates) == (2, 0)
         retired = [rejected for rejected in result.rejected if rejected.errors == LearnerRetiredError().errors]
-        assert [rejected.row for rejected in retired] == rows[1:4]
-        assert len(result.rejected) == 4
+        assert [rejected.row for rejected in retired] == rows[2:5]
+        assert [rejected.row for rejected in result.rejected] == [*rows[1:5], rows[6]]  # in the rows' order
         assert result.rows == len(rows)
         assert sorted(ProgramIntent.objects.values_list("lms_user_id", flat=True)) == [4, 6]
 
