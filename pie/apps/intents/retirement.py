@@ -44,11 +44,6 @@ def hashes_of_learners(lms_user_ids: Iterable[int]) -> dict[int, int]:
     }
 
 
-def retired_among(lms_user_ids: Iterable[int], *, using: str = DEFAULT_DB_ALIAS) -> set[int]:
-    """The retired learners among ``lms_user_ids``: one indexed query (none for no learner)."""
-    return retired_among_hashes(hashes_of_learners(lms_user_ids), using=using)
-
-
 def retired_among_hashes(by_hash: dict[int, int], *, using: str = DEFAULT_DB_ALIAS) -> set[int]:
     """The retired learners of ``by_hash`` (``hashes_of_learners``' answer): one indexed query."""
     if not by_hash:

@@ -166,8 +166,8 @@ def retire_learner(*, lms_user_id: int) -> RetirementResult:
     never knew, deletes nothing and succeeds.
     """
     with transaction.atomic():
-        for hashed in retirement.learner_hashes(lms_user_id)[:1]:
-            RetiredLearner.objects.get_or_create(lms_user_id_hash=hashed)
+        # Kept under the current salt (the first); the earlier ones are only checked.
+        RetiredLearner.objects.get_or_create(lms_user_id_hash=retirement.learner_hashes(lms_user_id)[0])
         result = RetirementResult(
             intents=ProgramIntent.objects.filter(lms_user_id=lms_user_id)._delete_for_retirement(),
             # The user model maps the LMS id (pie.apps.core's User).

@@ -128,7 +128,7 @@ class TestRetiredStaysRetired:
         settings.PIE_RETIREMENT_SALTS = ["new salt", "old salt"]
         with pytest.raises(LearnerRetiredError):
             record(5)
-        assert retirement.retired_among([5, 6]) == {5}
+        assert retirement.retired_among_hashes(retirement.hashes_of_learners([5, 6])) == {5}
 
     def test_no_salt_refuses_every_write_rather_than_let_a_retired_learner_back(self, settings):
         settings.PIE_RETIREMENT_SALTS = []
