@@ -1,4 +1,4 @@
-"""PIE's URLs. Every error answer is JSON (see ``pie.apps.api.errors``)."""
+"""PIE's URLs. Every error answer is JSON (see ``pie.apps.core.errors``)."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -25,7 +25,7 @@ urlpatterns = [
     re_path(r"^api-docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
-handler400 = "pie.apps.api.errors.json_bad_request"
-handler403 = "pie.apps.api.errors.json_permission_denied"
-handler404 = "pie.apps.api.errors.json_page_not_found"
-handler500 = "pie.apps.api.errors.json_server_error"
+handler400 = "pie.apps.core.errors.bad_request"
+handler403 = "pie.apps.core.errors.permission_denied"
+handler404 = "pie.apps.core.errors.page_not_found"
+handler500 = "pie.apps.core.errors.server_error"

@@ -16,6 +16,6 @@ except ConfigurationError as error:
     sys.exit(APP_LOAD_ERROR)
 
 # After Django is set up, as get_wsgi_application does.
-from pie.handlers import Handler
+from pie.apps.core.charsets import Handler
 
 application = Handler()

@@ -53,9 +53,9 @@ MIDDLEWARE = [
     "django_structlog.middlewares.RequestMiddleware",
     # Next, so that it sees every response: an error answered below as an HTML page
     # (DEBUG's technical pages, the browsable API) leaves as JSON in the one error shape.
-    "pie.apps.api.middleware.JsonErrorMiddleware",
+    "pie.apps.core.middleware.JsonErrorMiddleware",
     # Next, before anything decodes the query or the body.
-    "pie.apps.api.middleware.TextEncodingMiddleware",
+    "pie.apps.core.charsets.TextEncodingMiddleware",
     # The request-scoped cache that the monitoring and JWT code below rely on.
     "edx_django_utils.cache.middleware.RequestCacheMiddleware",
     "edx_django_utils.monitoring.DeploymentMonitoringMiddleware",
@@ -234,7 +234,7 @@ CSRF_COOKIE_DOMAIN = None
 # Production makes it Secure (HTTPS only), as it does the session cookie.
 CSRF_COOKIE_SECURE = False
 # The admin's forms: a CSRF failure outside DRF is a JSON 403 "csrf_failed".
-CSRF_FAILURE_VIEW = "pie.apps.api.errors.json_csrf_failure"
+CSRF_FAILURE_VIEW = "pie.apps.core.errors.csrf_failure"
 
 # Open edX JWT authentication (edx-drf-extensions). Tokens are the LMS's: the header
 # "Authorization: JWT <token>", or the edX JWT cookie split in two halves. Each

@@ -16,13 +16,13 @@ from auth_backends.views import EdxOAuth2LogoutView
 from django.conf import settings
 from django.contrib import admin
 from django.db import IntegrityError
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from social_core.exceptions import AuthConfigurationError, AuthProviderError, SocialAuthBaseException
 
-from pie.apps.api.errors import error_body
+from pie.apps.core.errors import ErrorCode, error_response
 
 log = logging.getLogger(__name__)
 
@@ -86,18 +86,17 @@ class SignInErrorMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, SocialAuthBaseException):
             if isinstance(exception, AuthConfigurationError):
-                status, code = 503, "sign_in_not_configured"
+                status, code = 503, ErrorCode.SIGN_IN_NOT_CONFIGURED
             elif isinstance(exception, AuthProviderError):
-                status, code = 502, "sign_in_provider_error"
+                status, code = 502, ErrorCode.SIGN_IN_PROVIDER_ERROR
             else:
-                status, code = 400, "sign_in_failed"
+                status, code = 400, ErrorCode.SIGN_IN_FAILED
         elif isinstance(exception, IntegrityError) and _in_sign_in(request):
-            status, code = 409, "sign_in_conflict"
+            status, code = 409, ErrorCode.SIGN_IN_CONFLICT
         else:
             return None
         log.warning("Sign-in through the LMS failed (%s): %s", code, exception)
-        detail = f"Signing in through the LMS failed: {exception}"
-        return JsonResponse(error_body(detail=detail, error_code=code), status=status)
+        return error_response(code, status=status, detail=f"Signing in through the LMS failed: {exception}")
 
 
 def _in_sign_in(request) -> bool:

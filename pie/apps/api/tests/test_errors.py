@@ -155,7 +155,7 @@ def test_a_charset_that_is_not_a_text_encoding_is_400(charset, status):
     import io
     import sys
 
-    from pie.handlers import Handler
+    from pie.apps.core.charsets import Handler
 
     environ = {
         "REQUEST_METHOD": "GET",

@@ -5,14 +5,12 @@ Django's error views (``handler404``...) and ``CSRF_FAILURE_VIEW`` already answe
 one error shape, but not everything goes through them: with ``DEBUG`` on, Django answers
 an unknown URL or an exception with its HTML technical pages, and a DRF view asked for
 ``text/html`` renders its error through the browsable API. This middleware is the one
-place that turns such a response into the error shape of ``pie.apps.api.errors``.
+place that turns such a response into the error shape of ``pie.apps.core.errors``.
 """
 
 import json
 
-from django.http import JsonResponse
-
-from pie.apps.api.errors import database_unavailable_body, error_body, error_body_for_status
+from pie.apps.core.errors import DETAILS, ErrorCode, error_body, error_body_for_status
 
 
 def _is_json(response) -> bool:
@@ -39,7 +37,8 @@ class JsonErrorMiddleware:
         data = getattr(response, "data", None)
         if getattr(request, "pie_database_unavailable", False):
             # DEBUG's page for a database outage outside DRF (errors.mark_database_unavailable).
-            response.status_code, data = 503, database_unavailable_body()
+            response.status_code = 503
+            data = error_body(detail=DETAILS[ErrorCode.DATABASE_UNAVAILABLE], error_code=ErrorCode.DATABASE_UNAVAILABLE)
         body = data if isinstance(data, dict) and "error_code" in data else error_body_for_status(response.status_code)
         content = json.dumps(body).encode()
         if response.streaming:
@@ -51,20 +50,3 @@ class JsonErrorMiddleware:
                 response["Content-Length"] = str(len(content))
         response["Content-Type"] = "application/json"
         return response
-
-
-class TextEncodingMiddleware:
-    """
-    Answer 400 to a request whose ``charset`` is a codec but not a text encoding, which
-    ``pie.handlers.Request`` kept aside rather than decode with it.
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        charset = getattr(request, "refused_charset", None)
-        if charset is not None:
-            body = error_body(detail=f"{charset!r} is not a text encoding.", error_code="unsupported_charset")
-            return JsonResponse(body, status=400)
-        return self.get_response(request)

@@ -13,6 +13,8 @@ import codecs
 from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
 from django.utils.http import parse_header_parameters
 
+from pie.apps.core.errors import ErrorCode, error_response
+
 
 def is_text_encoding(name: str) -> bool:
     try:
@@ -41,3 +43,21 @@ class Request(WSGIRequest):
 
 class Handler(WSGIHandler):
     request_class = Request
+
+
+class TextEncodingMiddleware:
+    """
+    Answer 400 to a request whose ``charset`` is a codec but not a text encoding, which
+    ``Request`` kept aside rather than decode with it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        charset = getattr(request, "refused_charset", None)
+        if charset is not None:
+            return error_response(
+                ErrorCode.UNSUPPORTED_CHARSET, status=400, detail=f"{charset!r} is not a text encoding."
+            )
+        return self.get_response(request)
