@@ -201,11 +201,11 @@ REST_FRAMEWORK = {
     # JSON or form-encoded bodies, as the contract says. Not multipart: Django drops a
     # multipart part sent as an empty file, which would turn a blank value into "omitted".
     "DEFAULT_PARSER_CLASSES": [
-        "pie.apps.api.parsers.JSONParser",
+        "pie.apps.api.v1.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # A learner's writes (pie.apps.api.throttles), counted in the cache shared by every
+    # A learner's writes (pie.apps.api.v1.throttles), counted in the cache shared by every
     # worker; None: no limit (local and test settings, unless PIE_LEARNER_WRITE_RATE is set).
     "DEFAULT_THROTTLE_RATES": {"learner_write": env.str("PIE_LEARNER_WRITE_RATE", default=None)},
     "EXCEPTION_HANDLER": "pie.apps.api.errors.api_exception_handler",

@@ -2,11 +2,11 @@
 Settings for a developer's machine: the default of ``manage.py``.
 
 DEBUG on, a SQLite file in the repository root (``pie.sqlite3``, git-ignored) unless
-``DATABASE_URL`` says otherwise; the development keys of ``development``.
+``DATABASE_URL`` says otherwise; the development keys of ``local_and_test``.
 """
 
-from pie.settings.development import *  # noqa: F403
-from pie.settings.development import env
+from pie.settings.local_and_test import *  # noqa: F403
+from pie.settings.local_and_test import env
 
 DEBUG = True
 SECRET_KEY = env.str("SECRET_KEY", default="local-development-only-not-a-secret")

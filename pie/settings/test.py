@@ -3,12 +3,12 @@ Settings for the test suite.
 
 SQLite by default (Django's test runner keeps it in memory); ``DATABASE_URL`` points the
 same suite at MySQL/MariaDB (``make test-mysql``). The development keys of
-``development``: tests mint real tokens, RS512 with the development key and HS256 with
+``local_and_test``: tests mint real tokens, RS512 with the development key and HS256 with
 the devstack secret.
 """
 
-from pie.settings.development import *  # noqa: F403
-from pie.settings.development import database_from_url, env
+from pie.settings.local_and_test import *  # noqa: F403
+from pie.settings.local_and_test import database_from_url, env
 
 SECRET_KEY = "test-only-not-a-secret"
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]

@@ -6,7 +6,6 @@ The one place exceptions raised in DRF views become HTTP errors, in the error sh
 import logging
 
 from rest_framework import exceptions, serializers, status
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from pie.apps.core.errors import DATABASE_UNAVAILABLE, DETAILS, ErrorCode, error_body
 from pie.apps.intents.exceptions import InvalidIntentError, LearnerRetiredError
@@ -100,6 +99,10 @@ def api_exception_handler(exc, context):
         error_code = ErrorCode.LEARNER_RETIRED
     if isinstance(exc, InvalidIntentError):
         exc = exceptions.ValidationError(exc.errors)
+    # Imported here: rest_framework.views reads the API settings as it loads, and they name
+    # PIE's parsers, which raise this module's exceptions.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

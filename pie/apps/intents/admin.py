@@ -1,14 +1,10 @@
 """A read-only admin for program intents: they are recorded by the service layer only."""
 
-import re
-import uuid
-
 from django.contrib import admin
 
+from pie.apps.core.lms import parse_lms_user_id
 from pie.apps.intents.models import ProgramIntent
-
-# ASCII digits only: str.isdigit() also accepts characters such as "²" that int() refuses.
-_LMS_USER_ID = re.compile(r"[0-9]{1,10}")
+from pie.apps.intents.validation import parse_uuid
 
 
 @admin.register(ProgramIntent)
@@ -26,12 +22,12 @@ class ProgramIntentAdmin(admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        if _LMS_USER_ID.fullmatch(term):
-            return queryset.filter(lms_user_id=int(term)), False
-        try:
-            return queryset.filter(program_uuid=uuid.UUID(term)), False
-        except ValueError:
-            return queryset.none(), False
+        for field, parse in (("lms_user_id", parse_lms_user_id), ("program_uuid", parse_uuid)):
+            try:
+                return queryset.filter(**{field: parse(term)}), False
+            except ValueError:
+                continue
+        return queryset.none(), False
 
     def has_add_permission(self, request):
         return False

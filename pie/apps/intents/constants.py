@@ -7,7 +7,7 @@ Adding a reason is one line in ``IntentReason``: the model field takes its choic
 
 import uuid
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, NotRequired, TypedDict
 
 from django.db import models
 
@@ -62,6 +62,20 @@ class IntentKey(NamedTuple):
 
 # The de-duplication fields, in the unique constraint's order.
 DEDUPLICATION_FIELDS = IntentKey._fields
+
+
+class IntentValues(TypedDict):
+    """
+    The values of one intent as a caller gives them, before they are checked: an
+    ``IntentKey``'s fields, as objects or as their texts (a report's, an event's).
+    ``services.record_intent`` defaults ``effective_timestamp`` to now.
+    """
+
+    lms_user_id: int | str
+    program_uuid: uuid.UUID | str
+    effective_timestamp: NotRequired[datetime | str | None]
+    reason: str
+    certainty: str
 
 
 def reason_choices():

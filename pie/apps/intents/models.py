@@ -7,6 +7,7 @@ event bus's failed-event store and consumer status are written by ``intents.even
 
 from django.db import models
 
+from pie.apps.core.lms import lms_user_id_field
 from pie.apps.intents.constants import (
     CERTAINTY_MAX_LENGTH,
     DEDUPLICATION_FIELDS,
@@ -66,7 +67,7 @@ class ProgramIntent(models.Model):
     .. pii_retirement: local_api
     """
 
-    lms_user_id = models.PositiveIntegerField(help_text="The learner's user id in the LMS.")
+    lms_user_id = lms_user_id_field()
     program_uuid = models.UUIDField(help_text="The program's UUID.")
     reason = models.CharField(
         max_length=REASON_MAX_LENGTH,
@@ -118,8 +119,9 @@ class FailedEvent(models.Model):
     The bus acknowledges every message it delivers, also when a receiver failed, so what
     PIE does not store is gone: an event whose write kept failing while the database
     answered is kept here until ``manage.py replay_failed_events`` records it. Only what
-    PIE maps is kept: the event's type, id and time, and the intent's values; no username,
-    email or name.
+    PIE maps is kept: the event's type, id and time, its learner, and the values the
+    receiver mapped it to (``values``: the intent's other fields, as JSON texts); no
+    username, email or name.
 
     .. pii: lms_user_id identifies a learner; their kept events are deleted when the learner
        is retired (POST /api/v1/retire_user/, services.retire_learner).
@@ -130,17 +132,14 @@ class FailedEvent(models.Model):
     event_type = models.CharField(max_length=EVENT_TYPE_MAX_LENGTH, help_text="The event's type.")
     event_id = models.UUIDField(unique=True, help_text="The event's id: an event is kept once.")
     event_time = models.DateTimeField(help_text="The event's own time.")
-    lms_user_id = models.PositiveIntegerField(db_index=True, help_text="The learner's user id in the LMS.")
-    program_uuid = models.UUIDField(help_text="The program's UUID.")
-    reason = models.CharField(max_length=REASON_MAX_LENGTH, help_text="The intent's reason.")
-    certainty = models.CharField(max_length=CERTAINTY_MAX_LENGTH, help_text="The intent's certainty.")
-    effective_timestamp = models.DateTimeField(help_text="The intent's effective timestamp.")
+    lms_user_id = lms_user_id_field(db_index=True)
+    values = models.JSONField(help_text="What the event maps to, but its learner: field name -> value.")
     attempts = models.PositiveIntegerField(help_text="Writes tried before the event was kept.")
     error = models.TextField(help_text="The last write's error.")
     created = models.DateTimeField(auto_now_add=True, help_text="When the event was kept.")
 
     def __str__(self):
-        return f"{self.event_type} {self.event_id} ({self.lms_user_id} / {self.program_uuid})"
+        return f"{self.event_type} {self.event_id} (learner {self.lms_user_id})"
 
 
 class EventHandlingStatus(models.Model):
@@ -172,13 +171,15 @@ class RetiredLearner(models.Model):
     A learner retired from PIE (their data-protection deletion): no write path records an
     intent for them again, whatever arrives later (a warehouse load, a replayed event, a
     retried request). Their LMS user id is not kept: only its salted hash
-    (``retirement.learner_hash``, keyed by ``PIE_RETIREMENT_SALTS``), as Open edX keeps
+    (``retirement.learner_hashes``, keyed by ``PIE_RETIREMENT_SALTS``), as Open edX keeps
     retired identifiers.
 
     .. no_pii: A salted hash of a retired learner's LMS user id, not the id.
     """
 
-    lms_user_id_hash = models.BigIntegerField(unique=True, help_text="HMAC-SHA256 of the LMS user id, 63 bits.")
+    lms_user_id_hash = models.BigIntegerField(
+        unique=True, help_text="A keyed BLAKE2b of the LMS user id under a retirement salt, 63 bits."
+    )
     retired = models.DateTimeField(auto_now_add=True, help_text="When the learner was retired.")
 
     def __str__(self):

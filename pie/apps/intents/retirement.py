@@ -1,29 +1,25 @@
 """
-Which learners are retired, by the salted hashes ``RetiredLearner`` keeps, and the one
-insert of a single intent that refuses them in the same statement.
+Which learners are retired, by the salted hashes ``RetiredLearner`` keeps.
 
 A retired learner's LMS user id is never stored: each is kept as the first 63 bits of a
 keyed BLAKE2b (a MAC) of the id, under the first salt of ``PIE_RETIREMENT_SALTS``; the
 other salts (earlier ones, as Open edX rotates ``RETIRED_USER_SALTS``) are still checked.
 Reads are by the hash's unique index: one query for one learner, or one for all the
-learners of a batch. ``services`` is the only caller.
+learners of a batch. The write path (``services`` and ``writing``) is the caller.
 """
 
 import functools
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime
 from hashlib import blake2b
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from pie.apps.intents.bulk.writers import INSERT_FIELDS
-from pie.apps.intents.constants import IntentKey
-from pie.apps.intents.models import ProgramIntent, RetiredLearner
+from pie.apps.intents.models import RetiredLearner
 
-_HASH_COLUMN = RetiredLearner._meta.get_field("lms_user_id_hash").column
+HASH_COLUMN = RetiredLearner._meta.get_field("lms_user_id_hash").column
 
 
 def learner_hashes(lms_user_id: int) -> list[int]:
@@ -52,7 +48,7 @@ def retired_among_hashes(by_hash: dict[int, int], *, using: str = DEFAULT_DB_ALI
     # thousands of learners, with no backend's parameter limit (SQLite's) in the way.
     ops = connections[using].ops
     sql = "SELECT {hash} FROM {table} WHERE {hash} IN ({hashes})".format(
-        hash=ops.quote_name(_HASH_COLUMN),
+        hash=ops.quote_name(HASH_COLUMN),
         table=ops.quote_name(RetiredLearner._meta.db_table),
         hashes=", ".join(str(int(hashed)) for hashed in by_hash),
     )
@@ -73,35 +69,3 @@ def _salt_keys() -> list[bytes]:
 def _keys(salts: tuple[str, ...]) -> list[bytes]:
     # BLAKE2b takes a key of at most 64 bytes: a salt of any length becomes 32.
     return [hashlib.sha256(salt.encode()).digest() for salt in salts]
-
-
-def insert_unless_retired(key: IntentKey, *, created: datetime, using: str) -> int | None:
-    """
-    Insert one intent unless its learner is retired, in one statement; return its id, or
-    None for a retired learner. A duplicate raises ``IntegrityError``, as an ORM insert does.
-
-    The check is in the insert itself (``INSERT ... SELECT ... WHERE NOT EXISTS``), so a
-    request costs no extra query and a learner being retired at that moment is either
-    refused or deleted by the retirement, never left behind.
-    """
-    connection = connections[using]
-    ops = connection.ops
-    meta = ProgramIntent._meta
-    fields = [meta.get_field(name) for name in INSERT_FIELDS]
-    hashes = learner_hashes(key.lms_user_id)
-    sql = (
-        "INSERT INTO {table} ({columns}) SELECT {values}{dual}"
-        " WHERE NOT EXISTS (SELECT 1 FROM {retired} WHERE {hash} IN ({hashes}))"
-    ).format(
-        table=ops.quote_name(meta.db_table),
-        columns=", ".join(ops.quote_name(field.column) for field in fields),
-        values=", ".join(["%s"] * len(fields)),
-        dual=" FROM DUAL" if connection.vendor == "mysql" else "",
-        retired=ops.quote_name(RetiredLearner._meta.db_table),
-        hash=ops.quote_name(_HASH_COLUMN),
-        hashes=", ".join(["%s"] * len(hashes)),
-    )
-    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, (*key, created), strict=True)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *hashes])
-        return cursor.lastrowid if cursor.rowcount else None

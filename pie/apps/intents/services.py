@@ -7,21 +7,22 @@ database's unique constraint is what decides a duplicate, also when two writers 
 """
 
 import logging
-import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from typing import Unpack
 
 from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils import timezone
 
 from pie.apps.intents import retirement
-from pie.apps.intents.bulk.batches import RecordIntentsResult, RejectedRow, checked_batches, write_batch
-from pie.apps.intents.bulk.writers import batch_writer
+from pie.apps.intents.constants import IntentValues
 from pie.apps.intents.exceptions import LearnerRetiredError
 from pie.apps.intents.models import FailedEvent, ProgramIntent, RetiredLearner
-from pie.apps.intents.validation import clean_intent_values
+from pie.apps.intents.validation import clean_intent
+from pie.apps.intents.writing.batches import RecordIntentsResult, RejectedRow, checked_batches, write_batch
+from pie.apps.intents.writing.single import insert_intent
+from pie.apps.intents.writing.writers import batch_writer
 
 log = logging.getLogger(__name__)
 
@@ -49,55 +50,37 @@ class RetirementResult:
 DEFAULT_BATCH_SIZE = 10_000
 
 
-def record_intent(
-    *,
-    lms_user_id: int,
-    program_uuid: uuid.UUID | str,
-    reason: str,
-    certainty: str,
-    effective_timestamp: datetime | str | None = None,
-) -> tuple[ProgramIntent, bool]:
+def record_intent(**values: Unpack[IntentValues]) -> tuple[ProgramIntent, bool]:
     """
-    Record one intent; return it and whether it was created.
+    Record one intent, given as keyword arguments (``IntentValues``); return it and whether
+    it is new.
 
     ``effective_timestamp`` defaults to now; a naive one is taken as UTC. An intent that
     is already recorded (the same five de-duplication fields) is returned with
-    ``created=False``, also when another writer inserted it a moment before. Raises
+    ``False``, also when another writer inserted it a moment before. Raises
     ``InvalidIntentError`` when a value breaks a rule, ``LearnerRetiredError`` (one of
     them) for a retired learner.
     """
     now = timezone.now()
-    values = clean_intent_values(
-        lms_user_id=lms_user_id,
-        program_uuid=program_uuid,
-        reason=reason,
-        certainty=certainty,
-        effective_timestamp=now if effective_timestamp is None else effective_timestamp,
-        now=now,
-    )
+    if values.get("effective_timestamp") is None:
+        values = {**values, "effective_timestamp": now}
+    key = clean_intent(values, now=now)
     try:
         with transaction.atomic():
-            pk = retirement.insert_unless_retired(values, created=now, using=DEFAULT_DB_ALIAS)
+            pk = insert_intent(key, recorded_at=now, using=DEFAULT_DB_ALIAS)
     except IntegrityError:
         # The unique constraint said no: the intent is already recorded, perhaps by a
         # concurrent writer. Anything else is a real error and is raised again.
-        existing = ProgramIntent.objects.filter(**values._asdict()).first()
+        existing = ProgramIntent.objects.filter(**key._asdict()).first()
         if existing is None:
             raise
         return existing, False
     if pk is None:
         raise LearnerRetiredError()
-    intent = ProgramIntent(pk=pk, created=now, **values._asdict())
+    intent = ProgramIntent(pk=pk, created=now, **key._asdict())
     intent._state.adding = False
     intent._state.db = DEFAULT_DB_ALIAS
-    log.info(
-        "Recorded program intent %s: lms_user_id=%s program_uuid=%s reason=%s certainty=%s",
-        intent.pk,
-        values.lms_user_id,
-        values.program_uuid,
-        values.reason,
-        values.certainty,
-    )
+    log.info("Recorded program intent %s: %s", intent.pk, key)
     return intent, True
 
 
@@ -111,17 +94,16 @@ def iter_record_intents(
     """
     Record a stream of intents in batches, yielding what each batch did.
 
-    Each row is a mapping with the keys ``lms_user_id``, ``program_uuid``, ``reason``,
-    ``certainty`` and ``effective_timestamp`` (objects or strings; other keys are
-    ignored and the row is handed back untouched when rejected). Each row is checked
+    Each row is a mapping of ``IntentValues``, ``effective_timestamp`` included (objects or
+    strings; other keys are ignored and the row is handed back untouched when rejected). Each row is checked
     with the same rules as ``record_intent``; a bad row is rejected and the others
     still load. Each batch is written in one transaction by one multi-row insert that
     skips duplicates (of the database, or of earlier rows), so a batch is either
     entirely recorded or not at all, and re-running a load records nothing twice.
 
-    ``dry_run`` checks the rows and counts without writing: ``created`` is then the
+    ``dry_run`` checks the rows and counts without writing: ``inserted`` is then the
     number of rows not yet in the database, found by reading it. A row that repeats one
-    of an earlier batch of the same stream is counted as created by a dry run (the
+    of an earlier batch of the same stream is counted as inserted by a dry run (the
     earlier batch was not written), and as a duplicate by a real run.
 
     ``check_ahead`` has a worker thread check the next batch while the current one is
@@ -138,7 +120,7 @@ def iter_record_intents(
         # recorded: where the writer says reading them is cheaper than refusing them, once
         # most of a batch was already recorded, the next batch reads first. A first load
         # never pays for the read.
-        read_first = writer.read_known_rows_first and (len(batch.rows) - result.created) * 2 > len(batch.rows)
+        read_first = writer.read_known_rows_first and (len(batch.rows) - result.inserted) * 2 > len(batch.rows)
         yield result
 
 

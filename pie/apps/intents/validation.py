@@ -1,9 +1,9 @@
 """
 The rules an intent's values must meet, shared by every write path.
 
-``clean_intent_values`` turns raw values (Python objects, or the strings of a CSV file or
-an event) into an ``IntentKey``, or raises ``InvalidIntentError`` naming each field at
-fault. ``intent_key_cleaner`` applies the same rules to the many rows of a batch.
+``clean_intent`` turns raw values (Python objects, or the strings of a CSV file or an
+event) into an ``IntentKey``, or raises ``InvalidIntentError`` naming each field at fault.
+``intent_key_cleaner`` applies the same rules to the many rows of a batch.
 """
 
 import re
@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from django.conf import settings
 
-from pie.apps.core.lms import MAX_LMS_USER_ID, is_lms_user_id
+from pie.apps.core.lms import LMS_USER_ID_RULE, parse_lms_user_id
 from pie.apps.intents.constants import IntentCertainty, IntentKey, IntentReason
 from pie.apps.intents.exceptions import InvalidIntentError
 
@@ -34,7 +34,7 @@ _UUID = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 
 _REQUIRED = "This field is required."
 _MESSAGES = {
-    "lms_user_id": f"Must be a whole number from 1 to {MAX_LMS_USER_ID}.",
+    "lms_user_id": LMS_USER_ID_RULE,
     "program_uuid": "Must be a UUID, such as 6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e.",
     "reason": f"Unknown reason; expected one of {', '.join(IntentReason.values)}.",
     "certainty": f"Unknown certainty; expected one of {', '.join(IntentCertainty.values)}.",
@@ -67,18 +67,6 @@ def parse_timestamp(value: str) -> datetime:
     except OverflowError:
         # Such as 0001-01-01T00:00:00+01:00: before year 1 once in UTC.
         raise ValueError(f"{value!r} is out of range in UTC") from None
-
-
-def _clean_lms_user_id(value) -> int:
-    if isinstance(value, str):
-        value = value.strip()
-        # int() also takes "1_000", "+7" and non-ASCII digits: a report's id is plain digits.
-        if not (value.isascii() and value.isdigit()):
-            raise ValueError
-        value = int(value)
-    if not is_lms_user_id(value):
-        raise ValueError
-    return value
 
 
 def _clean_program_uuid(value) -> uuid.UUID:
@@ -132,29 +120,15 @@ def _clean_certainty(value) -> str:
     return str(value)
 
 
-def clean_intent_values(
-    *,
-    lms_user_id,
-    program_uuid,
-    reason,
-    certainty,
-    effective_timestamp,
-    now: datetime,
-) -> IntentKey:
+def clean_intent(values: Mapping, *, now: datetime) -> IntentKey:
     """
-    Check and normalise one intent's values; raise ``InvalidIntentError`` if any is bad.
+    Check and normalise one intent's values (a mapping of ``IntentKey``'s fields; other
+    keys are ignored); raise ``InvalidIntentError`` if any is bad.
 
     ``now`` is the caller's clock, passed in so that a batch uses one reading of it.
     Every field is checked, so the error names all the fields at fault at once.
     """
-    raw = {
-        "lms_user_id": lms_user_id,
-        "program_uuid": program_uuid,
-        "reason": reason,
-        "certainty": certainty,
-        "effective_timestamp": effective_timestamp,
-    }
-    return _checked_key(raw, latest=now + max_clock_skew())
+    return _checked_key(values, latest=now + max_clock_skew())
 
 
 def intent_key_cleaner(*, now: datetime) -> Callable[[Mapping], IntentKey]:
@@ -162,9 +136,9 @@ def intent_key_cleaner(*, now: datetime) -> Callable[[Mapping], IntentKey]:
     Return a function that checks one row's values and returns its ``IntentKey``.
 
     A row is a mapping with a key for each field of ``IntentKey`` (other keys are
-    ignored). The rules and errors are those of ``clean_intent_values`` (it raises
+    ignored). The rules and errors are those of ``clean_intent`` (it raises
     ``InvalidIntentError``), for the many rows of a batch: the clock and the skew setting
-    are read once, and rows of plain strings (or an int id) that are all valid take a short path.
+    are read once, and rows of valid strings (an id may be an int) take a short path.
     """
     latest = now + max_clock_skew()
     reasons, certainties, new_key = _REASONS, _CERTAINTIES, tuple.__new__
@@ -180,17 +154,15 @@ def intent_key_cleaner(*, now: datetime) -> Callable[[Mapping], IntentKey]:
             and reason in reasons
             and type(certainty) is str
             and certainty in certainties
-            # An int is a JSON body's id (bulk API), a string a report's.
-            and (type(user) is int or (type(user) is str and user.isdigit() and user.isascii()))
             and type(program) is str
             and type(timestamp) is str
         ):
             try:
-                user_id, program_id, instant = int(user), parse_uuid(program), parse_timestamp(timestamp)
+                user_id, program_id, instant = parse_lms_user_id(user), parse_uuid(program), parse_timestamp(timestamp)
             except ValueError:
                 pass
             else:
-                if is_lms_user_id(user_id) and instant <= latest:
+                if instant <= latest:
                     # tuple.__new__ skips the Python frame of IntentKey's own __new__ (once per row).
                     return new_key(IntentKey, (user_id, program_id, instant, reason, certainty))
         return _checked_key(row, latest=latest)
@@ -201,7 +173,7 @@ def intent_key_cleaner(*, now: datetime) -> Callable[[Mapping], IntentKey]:
 def _checked_key(raw: Mapping, *, latest: datetime) -> IntentKey:
     """Every field of ``raw`` checked (each fault named), as an ``IntentKey``."""
     cleaners = {
-        "lms_user_id": _clean_lms_user_id,
+        "lms_user_id": parse_lms_user_id,
         "program_uuid": _clean_program_uuid,
         "effective_timestamp": lambda value: _clean_effective_timestamp(value, latest),
         "reason": _clean_reason,

@@ -1,8 +1,8 @@
 """
 Input and output shapes of the v1 endpoints: plain serializers, one pair per endpoint.
 
-Input serializers check shape and type only (an LMS user id being one is a type, from
-``pie.apps.core.lms``), and refuse fields they do not know. The rules an intent must meet
+Input serializers check shape and type only (an LMS user id is read by
+``pie.apps.core.lms``' one rule), and refuse fields they do not know. The rules an intent must meet
 (known reason and certainty, a timestamp not in the future) live in
 ``pie.apps.intents.validation`` and are applied by the service; the schema documents them
 through ``extend_schema_field``.
@@ -16,7 +16,7 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 from rest_framework.utils import html
 
-from pie.apps.core.lms import MAX_LMS_USER_ID, is_lms_user_id
+from pie.apps.core.lms import LMS_USER_ID_RULE, MAX_LMS_USER_ID, parse_lms_user_id
 from pie.apps.intents.constants import CERTAINTY_MAX_LENGTH, REASON_MAX_LENGTH, IntentCertainty, IntentReason
 from pie.apps.intents.validation import parse_uuid
 
@@ -42,15 +42,18 @@ class BlankIsNotOmittedMixin:
 
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_LMS_USER_ID})
-class LmsUserIdField(BlankIsNotOmittedMixin, serializers.IntegerField):
-    """An LMS user id: a whole number in the LMS's id range."""
+class LmsUserIdField(BlankIsNotOmittedMixin, serializers.Field):
+    """An LMS user id, read by the one rule of every door (``pie.apps.core.lms.parse_lms_user_id``)."""
 
-    default_error_messages = {"out_of_range": f"Must be a whole number from 1 to {MAX_LMS_USER_ID}."}
+    default_error_messages = {"invalid": LMS_USER_ID_RULE}
 
     def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        if not is_lms_user_id(value):
-            self.fail("out_of_range")
+        try:
+            return parse_lms_user_id(data)
+        except ValueError:
+            self.fail("invalid")
+
+    def to_representation(self, value):
         return value
 
 
@@ -107,13 +110,22 @@ class StrictSerializer(serializers.Serializer):
             value = super().to_internal_value(data)
         except serializers.ValidationError as error:
             errors.update(error.detail)
-        named = heapq.nsmallest(MAX_UNKNOWN_FIELDS_NAMED, unknown)
-        errors.update({printable_name(name): ["Unknown field."] for name in named})
-        if len(unknown) > len(named):
-            errors[NON_FIELD_ERRORS_KEY] = [f"And {len(unknown) - len(named)} more unknown fields."]
+        errors.update(unknown_field_errors(unknown))
         if errors:
             raise serializers.ValidationError(errors)
         return value
+
+
+def unknown_field_errors(unknown: set[str]) -> dict[str, list[str]]:
+    """
+    The errors of the fields a body should not have: each named (the first
+    ``MAX_UNKNOWN_FIELDS_NAMED`` in order), and how many more there are.
+    """
+    named = heapq.nsmallest(MAX_UNKNOWN_FIELDS_NAMED, unknown)
+    errors = {printable_name(name): ["Unknown field."] for name in named}
+    if len(unknown) > len(named):
+        errors[NON_FIELD_ERRORS_KEY] = [f"And {len(unknown) - len(named)} more unknown fields."]
+    return errors
 
 
 def printable_name(name: str) -> str:
@@ -199,7 +211,7 @@ class BulkIntentRequestSerializer(StrictSerializer):
 
 
 class ProgramIntentBulkRequestSerializer(StrictSerializer):
-    """The JSON body of ``POST /api/v1/program_intents/bulk/`` (for the schema: ``v1.bulk`` reads it)."""
+    """The JSON body of ``POST /api/v1/program_intents/bulk/`` (for the schema: ``v1.parsers`` reads it)."""
 
     intents = BulkIntentRequestSerializer(many=True, help_text="The intents; at most PIE_BULK_API_MAX_INTENTS.")
 

@@ -18,9 +18,8 @@ from rest_framework.viewsets import ViewSet
 
 from pie.apps.api.errors import ErrorResponseSerializer, IntentAlreadyRecorded
 from pie.apps.api.negotiation import JsonOnlyNegotiation
-from pie.apps.api.throttles import LearnerWriteThrottle
-from pie.apps.api.v1.bulk import BulkBody, BulkCsvParser, BulkJsonParser
 from pie.apps.api.v1.callers import lms_user_id_to_act_for
+from pie.apps.api.v1.parsers import BulkBody, BulkCsvParser, BulkJsonParser
 from pie.apps.api.v1.permissions import IsStaffCaller
 from pie.apps.api.v1.serializers import (
     MostRecentAndCertainRequestSerializer,
@@ -30,6 +29,7 @@ from pie.apps.api.v1.serializers import (
     ProgramIntentResponseSerializer,
     intent_representation,
 )
+from pie.apps.api.v1.throttles import LearnerWriteThrottle
 from pie.apps.core.lms import MAX_LMS_USER_ID
 from pie.apps.intents import selectors, services
 
@@ -96,19 +96,13 @@ class ProgramIntentViewSet(ViewSet):
         # .. custom_attribute_name: pie_intent_on_behalf
         # .. custom_attribute_description: True when staff recorded an intent for another learner.
         set_custom_attribute("pie_intent_on_behalf", on_behalf)
-        intent, created = services.record_intent(
-            lms_user_id=lms_user_id,
-            program_uuid=values["program_uuid"],
-            reason=values["reason"],
-            certainty=values["certainty"],
-            effective_timestamp=values.get("effective_timestamp"),
-        )
+        intent, is_new = services.record_intent(**{**values, "lms_user_id": lms_user_id})
         # .. custom_attribute_name: pie_intent_created
         # .. custom_attribute_description: True for a new intent, False for a duplicate.
-        set_custom_attribute("pie_intent_created", created)
+        set_custom_attribute("pie_intent_created", is_new)
         set_custom_attribute("pie_intent_reason", intent.reason)
         set_custom_attribute("pie_intent_certainty", intent.certainty)
-        if not created:
+        if not is_new:
             raise IntentAlreadyRecorded()
         return Response(intent_representation(intent), status=status.HTTP_201_CREATED)
 

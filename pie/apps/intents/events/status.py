@@ -2,7 +2,7 @@
 What operators see of PIE's event consumers: per event type, the last event handled and
 how many were, and how many events wait in the failed-event store.
 
-Written once per event by ``events.services``, read by ``manage.py event_consumer_status``.
+Written once per event by ``events.recording``, read by ``manage.py event_consumer_status``.
 """
 
 import logging

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
             name='RetiredLearner',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('lms_user_id_hash', models.BigIntegerField(help_text='HMAC-SHA256 of the LMS user id, 63 bits.', unique=True)),
+                ('lms_user_id_hash', models.BigIntegerField(help_text='A keyed BLAKE2b of the LMS user id under a retirement salt, 63 bits.', unique=True)),
                 ('retired', models.DateTimeField(auto_now_add=True, help_text='When the learner was retired.')),
             ],
         ),

@@ -4,11 +4,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import factory
+from django.contrib.auth import get_user_model
 
+from pie.apps.intents import retirement
 from pie.apps.intents.constants import IntentCertainty, IntentReason
-from pie.apps.intents.models import ProgramIntent
+from pie.apps.intents.models import FailedEvent, ProgramIntent, RetiredLearner
 
 BASE_TIME = datetime(2024, 1, 1, tzinfo=UTC)
+AWARDED = "org.openedx.learning.program.certificate.awarded.v1"
 
 
 class ProgramIntentFactory(factory.django.DjangoModelFactory):
@@ -22,3 +25,48 @@ class ProgramIntentFactory(factory.django.DjangoModelFactory):
     reason = IntentReason.BUNDLE_PURCHASE
     certainty = IntentCertainty.CERTAIN_YES
     effective_timestamp = factory.Sequence(lambda n: BASE_TIME + timedelta(minutes=n))
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A local user, as a learner's token makes one: ``learner<lms_user_id>``."""
+
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    lms_user_id = factory.Sequence(lambda n: n + 1)
+    username = factory.LazyAttribute(lambda user: f"learner{user.lms_user_id}")
+
+
+class FailedEventFactory(factory.django.DjangoModelFactory):
+    """A program-certificate event kept in the failed-event store, as the recording keeps one."""
+
+    class Meta:
+        model = FailedEvent
+
+    event_type = AWARDED
+    event_id = factory.LazyFunction(uuid.uuid4)
+    event_time = BASE_TIME
+    lms_user_id = factory.Sequence(lambda n: n + 1)
+    # What recording keeps of a certificate's intent but its learner, as JSON texts.
+    values = factory.Dict(
+        {
+            "program_uuid": factory.LazyFunction(lambda: str(uuid.uuid4())),
+            "reason": IntentReason.EARNED_PROGRAM_CERT.value,
+            "certainty": IntentCertainty.CERTAIN_YES.value,
+            "effective_timestamp": BASE_TIME.isoformat(),
+        }
+    )
+    attempts = 3
+    error = "OperationalError('refused by the test')"
+
+
+class RetiredLearnerFactory(factory.django.DjangoModelFactory):
+    """A retired learner's hash, under the current salt, for ``lms_user_id`` (not stored)."""
+
+    class Meta:
+        model = RetiredLearner
+        exclude = ("lms_user_id",)
+
+    lms_user_id = factory.Sequence(lambda n: n + 1)
+    lms_user_id_hash = factory.LazyAttribute(lambda retired: retirement.learner_hashes(retired.lms_user_id)[0])

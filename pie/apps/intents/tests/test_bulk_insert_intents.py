@@ -15,7 +15,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from pie.apps.intents.bulk import stopping
+from pie.apps.intents.intake import stopping
 from pie.apps.intents.management.commands import bulk_insert_intents as command_module
 from pie.apps.intents.models import ProgramIntent
 
@@ -402,9 +402,9 @@ class TestReporting:
 
     def test_log_lines_report_progress_when_not_on_a_terminal(self, write, caplog):
         rows = [line(user=n) for n in range(1, 7)]
-        with caplog.at_level("INFO", logger="pie.apps.intents.bulk.progress"):
+        with caplog.at_level("INFO", logger="pie.apps.intents.intake.progress"):
             load(write(csv_text(*rows)), "--batch-size", "2", "--progress-interval", "0")
-        progress = [r.getMessage() for r in caplog.records if r.name == "pie.apps.intents.bulk.progress"]
+        progress = [r.getMessage() for r in caplog.records if r.name == "pie.apps.intents.intake.progress"]
         assert len(progress) == 3
         assert "6 rows read" in progress[-1]
 
@@ -486,16 +486,16 @@ class TestInterruption:
 
 
 def test_on_a_terminal_a_progress_bar_shows_the_counts(write, monkeypatch):
-    from pie.apps.intents.bulk.progress import Progress
-    from pie.apps.intents.bulk.report import LoadTotals
-    from pie.apps.intents.bulk.source import open_source
+    from pie.apps.intents.intake.progress import Progress
+    from pie.apps.intents.intake.report import LoadTotals
+    from pie.apps.intents.intake.source import open_source
 
     terminal = io.StringIO()
     monkeypatch.setattr(sys, "stderr", terminal)
     source = open_source(path=str(write(csv_text(line(user=1), line(user=2)))))
-    source.text.read()
+    source.binary.read()
     progress = Progress(source=source, interval=10, interactive=True)
-    progress.update(LoadTotals(rows_read=2, created=1, duplicates=1, rejected=0))
+    progress.update(LoadTotals(rows_read=2, inserted=1, duplicates=1, rejected=0))
     progress.close()
     source.close()
     shown = terminal.getvalue()
@@ -507,7 +507,7 @@ def test_on_a_terminal_a_progress_bar_shows_the_counts(write, monkeypatch):
 def test_a_database_error_keeps_the_batches_written_and_says_so(write, monkeypatch):
     from django.db import OperationalError
 
-    from pie.apps.intents.bulk.writers import WRITERS
+    from pie.apps.intents.writing.writers import WRITERS
 
     writer_class = WRITERS[connection.vendor]
     insert = writer_class.insert
@@ -595,3 +595,10 @@ class TestBoundedReporting:
         assert outcome.returncode == command_module.EXIT_ROWS_REJECTED
         assert "line 3: longer than 131072 characters: not read" in outcome.stderr
         assert [row[0] for row in stored()] == [1, 2]
+
+
+def test_a_user_id_cell_padded_with_spaces_is_read_as_its_digits(write):
+    # The one door where an id's surrounding spaces are trimmed: warehouse files pad cells.
+    outcome = load(write(csv_text(line(user=" 7 "), line(user="\t8"), line(user="+9"))))
+    assert sorted(ProgramIntent.objects.values_list("lms_user_id", flat=True)) == [7, 8]
+    assert "line 4: user_id '+9': Must be a whole number" in outcome.stderr

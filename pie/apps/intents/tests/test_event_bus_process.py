@@ -110,11 +110,11 @@ def test_an_event_refused_past_its_retries_is_kept_then_replayed(start_consumer,
     refuse_intents_of(105)
     refused = send_awarded(105)
     kept = wait_until(lambda: FailedEvent.objects.first(), what="the kept event", log=consumer.log)
-    assert (kept.event_id, kept.event_time, kept.lms_user_id, kept.program_uuid) == (
+    assert (kept.event_id, kept.event_time, kept.lms_user_id, kept.values["program_uuid"]) == (
         refused.id,
         refused.time,
         105,
-        PROGRAM,
+        str(PROGRAM),
     )
     assert kept.attempts == 3
     assert "refused by the test" in kept.error

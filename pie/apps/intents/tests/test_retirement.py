@@ -15,9 +15,10 @@ from django.core.management import call_command
 from pie.apps.intents import retirement, services
 from pie.apps.intents.checks import check_retirement_salts
 from pie.apps.intents.constants import EventOutcome, IntentCertainty, IntentReason
-from pie.apps.intents.events.services import BusEvent, record_intent_from_event, replay_failed_events
+from pie.apps.intents.events.recording import BusEvent, record_intent_from_event, replay_failed_events
 from pie.apps.intents.exceptions import ImmutableIntentError, InvalidIntentError, LearnerRetiredError
 from pie.apps.intents.models import FailedEvent, ProgramIntent, RetiredLearner
+from pie.apps.intents.tests.factories import FailedEventFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,18 +39,7 @@ def record(lms_user_id: int, **overrides):
 
 
 def keep_failed_event(lms_user_id: int) -> FailedEvent:
-    return FailedEvent.objects.create(
-        event_type="org.openedx.learning.program.certificate.awarded.v1",
-        event_id=uuid.uuid4(),
-        event_time=WHEN,
-        lms_user_id=lms_user_id,
-        program_uuid=PROGRAM,
-        reason=IntentReason.EARNED_PROGRAM_CERT,
-        certainty=IntentCertainty.CERTAIN_YES,
-        effective_timestamp=WHEN,
-        attempts=3,
-        error="refused",
-    )
+    return FailedEventFactory(lms_user_id=lms_user_id, values__program_uuid=str(PROGRAM))
 
 
 def csv_row(lms_user_id: int, *, when: str = "2024-07-01 00:00:00 Z") -> dict:
@@ -67,8 +57,8 @@ class TestRetireLearner:
         for hour in range(3):
             record(5, effective_timestamp=WHEN.replace(hour=hour))
         record(6)
-        User.objects.create(username="learner5", lms_user_id=5)
-        User.objects.create(username="learner6", lms_user_id=6)
+        UserFactory(lms_user_id=5)
+        UserFactory(lms_user_id=6)
         keep_failed_event(5)
         keep_failed_event(6)
 
@@ -143,7 +133,7 @@ class TestRetiredStaysRetired:
         rows.insert(1, csv_row(-1))  # a bad row before the retired learner's
         with django_assert_max_num_queries(4):  # the retired read, then the insert in its transaction
             result = services.record_intents(rows)
-        assert (result.created, result.duplicates) == (2, 0)
+        assert (result.inserted, result.duplicates) == (2, 0)
         retired = [rejected for rejected in result.rejected if rejected.errors == LearnerRetiredError().errors]
         assert [rejected.row for rejected in retired] == rows[2:5]
         assert [rejected.row for rejected in result.rejected] == [*rows[1:5], rows[6]]  # in the rows' order
@@ -153,7 +143,7 @@ class TestRetiredStaysRetired:
     def test_a_dry_run_counts_them_as_rejected_too(self):
         services.retire_learner(lms_user_id=5)
         result = services.record_intents([csv_row(5), csv_row(6)], dry_run=True)
-        assert (result.created, len(result.rejected)) == (1, 1)
+        assert (result.inserted, len(result.rejected)) == (1, 1)
 
     def test_the_bulk_command_reports_the_learner_s_lines(self, tmp_path):
         services.retire_learner(lms_user_id=5)
@@ -175,11 +165,13 @@ class TestRetiredStaysRetired:
             event=BusEvent(
                 event_type="org.openedx.learning.program.certificate.awarded.v1", event_id=uuid.uuid4(), time=WHEN
             ),
-            lms_user_id=5,
-            program_uuid=PROGRAM,
-            reason=IntentReason.EARNED_PROGRAM_CERT,
-            certainty=IntentCertainty.CERTAIN_YES,
-            effective_timestamp=WHEN,
+            intent={
+                "lms_user_id": 5,
+                "program_uuid": PROGRAM,
+                "reason": IntentReason.EARNED_PROGRAM_CERT,
+                "certainty": IntentCertainty.CERTAIN_YES,
+                "effective_timestamp": WHEN,
+            },
         )
         assert outcome == EventOutcome.SKIPPED
         assert not FailedEvent.objects.exists()
@@ -211,7 +203,7 @@ def test_the_test_settings_salts_pass_the_check():
 def test_retiring_deletes_the_learner_s_lms_sign_in_record_with_their_user():
     from social_django.models import UserSocialAuth
 
-    user = User.objects.create(username="learner5", lms_user_id=5)
+    user = UserFactory(lms_user_id=5)
     UserSocialAuth.objects.create(user=user, provider="edx-oauth2", uid="learner5", extra_data={"access_token": "t"})
     services.retire_learner(lms_user_id=5)
     assert not UserSocialAuth.objects.exists()

@@ -3,8 +3,8 @@ Load program intents from a data-warehouse CSV report, through the service layer
 
     python manage.py bulk_insert_intents intents.csv.gz --errors-file rejected.csv
 
-An interface only: ``bulk.source`` reads the file, ``services.iter_record_intents``
-checks, de-duplicates and writes it batch by batch, ``bulk.report`` accounts for it.
+An interface only: ``intake.source`` reads the file, ``services.iter_record_intents``
+checks, de-duplicates and writes it batch by batch, ``intake.report`` accounts for it.
 docs/bulk_load.rst is the operator's guide.
 """
 
@@ -19,19 +19,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connection
 
 from pie.apps.intents import services
-from pie.apps.intents.bulk.lines import MAX_LINE_CHARS, BoundedLines
-from pie.apps.intents.bulk.progress import Progress
-from pie.apps.intents.bulk.report import ErrorsFileError, LoadReport, TooManyRejected
-from pie.apps.intents.bulk.source import (
-    SURROGATE_ESCAPE,
-    CsvSourceError,
-    MalformedRow,
-    iter_rows,
-    make_reader,
-    open_source,
-    read_header,
-)
-from pie.apps.intents.bulk.stopping import Pause, SignalStop, stop_on_signals
+from pie.apps.intents.intake.progress import Progress
+from pie.apps.intents.intake.report import ErrorsFileError, LoadReport, TooManyRejected
+from pie.apps.intents.intake.source import SURROGATE_ESCAPE, CsvSourceError, csv_rows, open_source
+from pie.apps.intents.intake.stopping import Pause, SignalStop, stop_on_signals
 
 # Exit statuses besides 0 (every row loaded or already there) and 1 (the file could not
 # be loaded at all: Django's status for a CommandError).
@@ -95,23 +86,21 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 max_rejected=options["max_rejected"],
             )
-            lines = BoundedLines(source.text, on_overlong=_reporter(report), should_stop=stop.requested)
-            reader = make_reader(lines)
             try:
-                header = read_header(reader=reader)
+                reading = csv_rows(source.binary, on_malformed=report.add_malformed, should_stop=stop.requested)
             except CsvSourceError as error:
                 raise CommandError(str(error) if str(error).startswith(path) else f"{path}: {error}") from None
             except _READ_ERRORS as error:
                 raise CommandError(f"{path}: unreadable: {error}") from None
-            rows = iter_rows(reader=reader, header=header, on_malformed=report.add_malformed)
+            stack.callback(reading.detach)
             progress = Progress(source=source, interval=options["progress_interval"])
             stack.callback(progress.close)
             failure = None
             try:
-                report.start_errors_file(header=header.names)
-                self._load(rows=rows, report=report, progress=progress, stop=stop, options=options)
+                report.start_errors_file(header=reading.header.names)
+                self._load(rows=reading.rows, report=report, progress=progress, stop=stop, options=options)
             except _READ_ERRORS as error:
-                failure = CommandError(f"{path}: unreadable after line {reader.line_num}: {error}")
+                failure = CommandError(f"{path}: unreadable after line {reading.line_num}: {error}")
             except DatabaseError as error:
                 # Each batch is one transaction: the one in progress was rolled back.
                 failure = CommandError(
@@ -120,11 +109,11 @@ class Command(BaseCommand):
                 )
             except TooManyRejected as error:
                 failure = CommandError(
-                    f"{error}: stopped at line {reader.line_num}, the batches before were loaded; "
+                    f"{error}: stopped at line {reading.line_num}, the batches before were loaded; "
                     "is this the right file?"
                 )
             except ErrorsFileError as error:
-                failure = CommandError(f"{error}; stopped at line {reader.line_num}, the batches before were loaded")
+                failure = CommandError(f"{error}; stopped at line {reading.line_num}, the batches before were loaded")
             except KeyboardInterrupt:
                 # A second Ctrl-C: the batch being written was rolled back with its transaction.
                 failure = CommandError(
@@ -133,7 +122,7 @@ class Command(BaseCommand):
                 )
             # Interrupted: some of the file was not read (a signal arriving after the last
             # line changes nothing).
-            interrupted = failure is not None or (stop.requested() and not lines.exhausted)
+            interrupted = failure is not None or (stop.requested() and not reading.lines.exhausted)
             self._finish(report=report, interrupted=interrupted, as_json=options["json"])
             if failure is not None:
                 raise failure from None
@@ -203,17 +192,6 @@ def _open(path: str, stack: ExitStack):
         raise CommandError(str(error) if str(error).startswith(path) else f"{path}: {error}") from None
     stack.callback(source.close)
     return source
-
-
-def _reporter(report: LoadReport):
-    """What a line too long to read becomes: a rejected row at its line."""
-
-    def overlong(line: int) -> None:
-        report.add_malformed(
-            MalformedRow(line=line, fields=[], message=f"longer than {MAX_LINE_CHARS} characters: not read")
-        )
-
-    return overlong
 
 
 def _forget_queries() -> None:

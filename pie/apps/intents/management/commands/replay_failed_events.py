@@ -10,7 +10,7 @@ Exits with status 1 while some events still fail (each is logged, and stays to b
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from pie.apps.intents.events.services import replay_failed_events
+from pie.apps.intents.events.recording import replay_failed_events
 
 
 class Command(BaseCommand):

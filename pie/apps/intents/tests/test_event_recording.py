@@ -1,5 +1,5 @@
 """
-events.services and events.retry in this process: a write the database refuses is tried,
+events.recording and events.retry in this process: a write the database refuses is tried,
 then kept; the failed-event store and its replay (its deletion by learner: test_retirement).
 
 The database refuses through a trigger (the ``refuse_intents_of`` fixture), so these tests
@@ -17,7 +17,7 @@ from django.core.management import CommandError, call_command
 from pie.apps.intents import services
 from pie.apps.intents.constants import EventOutcome, IntentCertainty, IntentReason
 from pie.apps.intents.events import retry
-from pie.apps.intents.events.services import (
+from pie.apps.intents.events.recording import (
     BusEvent,
     record_intent_from_event,
     replay_failed_events,
@@ -39,11 +39,13 @@ def record(lms_user_id: int, bus_event: BusEvent | None = None) -> EventOutcome:
     bus_event = bus_event or event()
     return record_intent_from_event(
         event=bus_event,
-        lms_user_id=lms_user_id,
-        program_uuid=PROGRAM,
-        reason=IntentReason.EARNED_PROGRAM_CERT,
-        certainty=IntentCertainty.CERTAIN_YES,
-        effective_timestamp=bus_event.time,
+        intent={
+            "lms_user_id": lms_user_id,
+            "program_uuid": PROGRAM,
+            "reason": IntentReason.EARNED_PROGRAM_CERT,
+            "certainty": IntentCertainty.CERTAIN_YES,
+            "effective_timestamp": bus_event.time,
+        },
     )
 
 
@@ -54,8 +56,15 @@ def test_a_write_the_database_refuses_is_tried_then_kept(refuse_intents_of, capl
 
     kept = FailedEvent.objects.get()
     assert (kept.event_type, kept.event_id, kept.event_time) == (AWARDED, refused.event_id, TIME)
-    assert (kept.lms_user_id, kept.program_uuid, kept.effective_timestamp) == (21, PROGRAM, TIME)
-    assert (kept.reason, kept.certainty) == (IntentReason.EARNED_PROGRAM_CERT, IntentCertainty.CERTAIN_YES)
+    assert (kept.lms_user_id, kept.values) == (
+        21,
+        {
+            "program_uuid": str(PROGRAM),
+            "effective_timestamp": TIME.isoformat(),
+            "reason": IntentReason.EARNED_PROGRAM_CERT,
+            "certainty": IntentCertainty.CERTAIN_YES,
+        },
+    )
     assert kept.attempts == settings.PIE_EVENT_WRITE_ATTEMPTS
     assert "refused by the test" in kept.error
     assert caplog.text.count("trying again in") == settings.PIE_EVENT_WRITE_ATTEMPTS - 1
@@ -71,10 +80,7 @@ def test_the_store_keeps_only_what_pie_maps():
         "event_id",
         "event_time",
         "lms_user_id",
-        "program_uuid",
-        "reason",
-        "certainty",
-        "effective_timestamp",
+        "values",
         "attempts",
         "error",
         "created",
@@ -110,13 +116,7 @@ def test_replay_forgets_an_event_whose_intent_another_door_recorded(refuse_inten
     record(24)
     refuse_intents_of(None)
     kept = FailedEvent.objects.get()
-    services.record_intent(
-        lms_user_id=24,
-        program_uuid=kept.program_uuid,
-        reason=kept.reason,
-        certainty=kept.certainty,
-        effective_timestamp=kept.effective_timestamp,
-    )
+    services.record_intent(lms_user_id=24, **kept.values)
     result = replay_failed_events()
     assert (result.recorded, result.already_recorded, result.still_failing) == (0, 1, 0)
     assert not FailedEvent.objects.exists()
@@ -136,11 +136,13 @@ def test_an_event_that_still_fails_stays_and_the_command_says_so(refuse_intents_
 def test_an_unmapped_event_is_not_retried(caplog):
     outcome = record_intent_from_event(
         event=event(),
-        lms_user_id=28,
-        program_uuid="nope",
-        reason=IntentReason.EARNED_PROGRAM_CERT,
-        certainty=IntentCertainty.CERTAIN_YES,
-        effective_timestamp=TIME,
+        intent={
+            "lms_user_id": 28,
+            "program_uuid": "nope",
+            "reason": IntentReason.EARNED_PROGRAM_CERT,
+            "certainty": IntentCertainty.CERTAIN_YES,
+            "effective_timestamp": TIME,
+        },
     )
     assert outcome == EventOutcome.SKIPPED
     assert "trying again" not in caplog.text

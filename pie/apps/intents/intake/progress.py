@@ -10,8 +10,8 @@ import time
 
 from tqdm import tqdm
 
-from pie.apps.intents.bulk.report import LoadTotals
-from pie.apps.intents.bulk.source import OpenedSource
+from pie.apps.intents.intake.report import LoadTotals
+from pie.apps.intents.intake.source import OpenedSource
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class Progress:
             self._bar.update(max(position - self._position, 0))
             self._position = max(position, self._position)
             self._bar.set_postfix(
-                rows=totals.rows_read, created=totals.created, dup=totals.duplicates, rejected=totals.rejected
+                rows=totals.rows_read, created=totals.inserted, dup=totals.duplicates, rejected=totals.rejected
             )
             return
         now = time.monotonic()
@@ -50,7 +50,7 @@ class Progress:
                 self._source.name,
                 totals.rows_read,
                 share,
-                totals.created,
+                totals.inserted,
                 totals.duplicates,
                 totals.rejected,
                 totals.rows_read / elapsed if elapsed > 0 else 0.0,

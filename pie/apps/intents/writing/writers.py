@@ -7,7 +7,7 @@ many were new, and reads which rows of a batch the table already holds. ``batche
 its only caller: a writer's rows are made by its ``row`` from ``IntentKey``s that
 ``validation`` checked, in the worker thread that checks a batch.
 
-Columns are always in ``IntentKey``'s order, then ``created``; a row lists the key's values
+Columns are always in ``IntentKey``'s order, then ``created`` (when it is recorded); a row lists the key's values
 in that order (``test_services`` checks the stored values of each column).
 """
 
@@ -76,9 +76,9 @@ class BatchWriter:
         """The row this writer's insert sends for a checked key."""
         raise NotImplementedError
 
-    def insert(self, rows: list, *, created: datetime) -> int:
+    def insert(self, rows: list, *, recorded_at: datetime) -> int:
         """
-        Insert ``rows`` (made by ``row``), recorded at ``created``, skipping those the
+        Insert ``rows`` (made by ``row``), recorded at ``recorded_at``, skipping those the
         unique constraint refuses; return how many were new.
         """
         raise NotImplementedError
@@ -118,7 +118,7 @@ class BatchWriter:
 class SQLiteBatchWriter(BatchWriter):
     """
     SQLite: ``INSERT OR IGNORE`` through ``executemany``, the key's values as parameters.
-    SQLite looks a key up before writing. The batch's one ``created`` is written in the
+    SQLite looks a key up before writing. The batch's one ``recorded_at`` is written in the
     statement, as a text of the allowed form (``_SQLITE_DATETIME_TEXT``), so that no row
     is copied to add it.
     """
@@ -136,8 +136,8 @@ class SQLiteBatchWriter(BatchWriter):
         program = self._programs.get(key.program_uuid) or self._program_text(key.program_uuid)
         return (key.lms_user_id, program, self._adapt_timestamp(key.effective_timestamp), key.reason, key.certainty)
 
-    def insert(self, rows: list[tuple], *, created: datetime) -> int:
-        created_text = self._timestamp_text(created)
+    def insert(self, rows: list[tuple], *, recorded_at: datetime) -> int:
+        created_text = self._timestamp_text(recorded_at)
         if not _SQLITE_DATETIME_TEXT.fullmatch(created_text):
             raise ValueError(f"not a checked value: {created_text!r}")
         with self.db.cursor() as cursor:
@@ -210,8 +210,8 @@ class MySQLBatchWriter(BatchWriter):
             raise ValueError(f"not a checked value: {key!r} ({timestamp!r})")
         return f"{user:d}, '{program}', '{timestamp}', {reason}, {certainty}"
 
-    def insert(self, rows: list[str], *, created: datetime) -> int:
-        created_text = self._timestamp_text(created)
+    def insert(self, rows: list[str], *, recorded_at: datetime) -> int:
+        created_text = self._timestamp_text(recorded_at)
         if not _DATETIME_TEXT.fullmatch(created_text):
             raise ValueError(f"not a checked value: {created_text!r}")
         between = f", '{created_text}'), ("

@@ -1,18 +1,19 @@
 """
-The bodies of ``POST /api/v1/program_intents/bulk/``, read within one request's limits.
+The API's request body parsers.
 
-Two parsers, one per body: JSON ``{"intents": [...]}`` and the bulk CSV report
-(``text/csv``), either optionally gzip-compressed (``Content-Encoding: gzip``). Each reads
-at most ``max_bytes()`` (after decompression: a small gzip can expand to gigabytes) and at
-most ``max_intents()`` intents, else a 413 before anything is written, and turns the body
-into a ``BulkBody``: the rows for ``services.record_intents``, the items refused before
-it (not an object, unknown fields, a record the CSV reader could not map), and how the
-answer names an item (``index`` in the list, or ``line`` in the file). The CSV is read by
-the command's own code (``bulk.source``, ``bulk.lines``); the rules stay in the service.
+``JSONParser`` reads the JSON bodies of every endpoint. The bodies of
+``POST /api/v1/program_intents/bulk/`` have two parsers of their own: JSON
+``{"intents": [...]}`` and the bulk CSV report (``text/csv``), either optionally
+gzip-compressed (``Content-Encoding: gzip``). Each reads at most ``max_bytes()`` (after
+decompression: a small gzip can expand to gigabytes) and at most ``max_intents()``
+intents, else a 413 before anything is written, and turns the body into a ``BulkBody``:
+the rows for ``services.record_intents``, the items refused before it (not an object,
+unknown fields, a record the CSV reader could not map), and how the answer names an item
+(``index`` in the list, or ``line`` in the file). The CSV is read by the command's own
+step (``intake.source.csv_rows``); the rules stay in the service.
 """
 
 import csv
-import gzip
 import io
 import json
 import zlib
@@ -23,24 +24,23 @@ import orjson
 from django.conf import settings
 from django.utils import timezone
 from django.utils.http import parse_header_parameters
+from rest_framework import parsers
 from rest_framework.exceptions import ParseError, UnsupportedMediaType, ValidationError
 from rest_framework.parsers import BaseParser
 
 from pie.apps.api.errors import RequestTooLarge, TooManyIntents
-from pie.apps.api.v1.serializers import MAX_UNKNOWN_FIELDS_NAMED, NON_FIELD_ERRORS_KEY, printable_name
-from pie.apps.intents.bulk.batches import RecordIntentsResult, RejectedRow
-from pie.apps.intents.bulk.lines import MAX_LINE_CHARS, BoundedLines
-from pie.apps.intents.bulk.source import (
-    COLUMN_OF_FIELD,
-    SURROGATE_ESCAPE,
-    CsvSourceError,
-    MalformedRow,
-    iter_rows,
-    make_reader,
-    read_header,
-)
+from pie.apps.api.v1.serializers import NON_FIELD_ERRORS_KEY, printable_name, unknown_field_errors
 from pie.apps.intents.constants import IntentKey
 from pie.apps.intents.exceptions import InvalidIntentError
+from pie.apps.intents.intake.source import (
+    COLUMN_OF_FIELD,
+    CsvSourceError,
+    MalformedRow,
+    csv_rows,
+    gunzipped,
+    in_input_order,
+)
+from pie.apps.intents.services import RecordIntentsResult, RejectedRow
 from pie.apps.intents.validation import intent_key_cleaner
 
 # The byte limit when PIE_BULK_API_MAX_BYTES is unset: room for a pretty-printed JSON
@@ -49,6 +49,16 @@ BYTES_PER_INTENT = 512
 FIELDS = frozenset(IntentKey._fields)
 _ENCODINGS = {"": False, "identity": False, "gzip": True, "x-gzip": True}
 _CHARSETS = {None, "utf-8", "utf8"}
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, answering a body nested too deeply to parse with a 400, not a 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type=media_type, parser_context=parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - the body is nested too deeply.") from None
 
 
 def max_intents() -> int:
@@ -76,10 +86,9 @@ class BulkBody:
 
     def answer(self, result: RecordIntentsResult) -> dict:
         """The answer: counts, and every rejected item in the body's order."""
-        rejected = self.refused + [self._rejection(row) for row in result.rejected]
         key = "index" if self.kind == "json" else "line"
-        rejected.sort(key=lambda item: item[key])
-        return {"created": result.created, "duplicates": result.duplicates, "rejected": rejected}
+        rejected = in_input_order(self.refused, map(self._rejection, result.rejected), position=lambda item: item[key])
+        return {"created": result.inserted, "duplicates": result.duplicates, "rejected": rejected}
 
     def _rejection(self, rejected: RejectedRow) -> dict:
         where, number = self.name(rejected.row)
@@ -111,7 +120,7 @@ def read_body(stream, *, request) -> bytes:
     if _ENCODINGS[coding]:
         try:
             # GzipFile.read(n) inflates at most n bytes, whatever the stream would expand to.
-            data = gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb").read(limit + 1)
+            data = gunzipped(io.BytesIO(data)).read(limit + 1)
         except (OSError, EOFError, zlib.error) as error:
             raise ParseError(f"The body is not a complete gzip stream ({error}).") from None
     if len(data) > limit:
@@ -160,8 +169,7 @@ def read_json(document) -> BulkBody:
     if not isinstance(document, dict):
         raise ValidationError({NON_FIELD_ERRORS_KEY: ['Expected an object: {"intents": [...]}.']})
     if unknown := set(document) - {"intents"}:
-        named = sorted(unknown)[:MAX_UNKNOWN_FIELDS_NAMED]
-        raise ValidationError({printable_name(name): ["Unknown field."] for name in named})
+        raise ValidationError(unknown_field_errors(unknown))
     if "intents" not in document:
         raise ValidationError({"intents": ["This field is required."]})
     items = document["intents"]
@@ -191,10 +199,7 @@ def _item_errors(item) -> dict[str, list[str]]:
         intent_key_cleaner(now=timezone.now())(item)
     except InvalidIntentError as error:
         errors.update({name: [message] for name, message in error.errors.items()})
-    unknown = sorted(set(item) - FIELDS)
-    errors.update({printable_name(name): ["Unknown field."] for name in unknown[:MAX_UNKNOWN_FIELDS_NAMED]})
-    if len(unknown) > MAX_UNKNOWN_FIELDS_NAMED:
-        errors[NON_FIELD_ERRORS_KEY] = [f"And {len(unknown) - MAX_UNKNOWN_FIELDS_NAMED} more unknown fields."]
+    errors.update(unknown_field_errors(set(item) - FIELDS))
     return errors
 
 
@@ -227,22 +232,19 @@ def read_csv(data: bytes) -> BulkBody:
     def malformed(row: MalformedRow) -> None:
         refused.append({"line": row.line, "errors": {NON_FIELD_ERRORS_KEY: [_text(row.message)]}})
 
-    def overlong(line: int) -> None:
-        malformed(MalformedRow(line=line, fields=[], message=f"Longer than {MAX_LINE_CHARS} characters: not read."))
-
-    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", errors=SURROGATE_ESCAPE, newline="")
-    reader = make_reader(BoundedLines(text, on_overlong=overlong))
     rows = []
+    reading = None
     try:
-        header = read_header(reader=reader)
-        for row in iter_rows(reader=reader, header=header, on_malformed=malformed):
+        reading = csv_rows(io.BytesIO(data), on_malformed=malformed)
+        for row in reading.rows:
             rows.append(row)
             if len(rows) + len(refused) > limit:
                 raise _too_many(f"more than {limit}")
     except CsvSourceError as error:
         raise ParseError(f"CSV: {_text(str(error))}.") from None
     except csv.Error as error:
-        raise ParseError(f"CSV: not readable after line {reader.line_num} ({_text(str(error))}).") from None
+        where = "in its header" if reading is None else f"after line {reading.line_num}"
+        raise ParseError(f"CSV: not readable {where} ({_text(str(error))}).") from None
     if len(rows) + len(refused) > limit:
         raise _too_many(len(rows) + len(refused))
     return BulkBody(

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TextIO
 
-from pie.apps.intents.bulk.batches import RecordIntentsResult, RejectedRow
-from pie.apps.intents.bulk.source import COLUMN_OF_FIELD, MalformedRow
+from pie.apps.intents.intake.source import COLUMN_OF_FIELD, MalformedRow, in_input_order
+from pie.apps.intents.writing.batches import RecordIntentsResult, RejectedRow
 
 # Columns the errors file puts before the original ones; a re-load ignores them as extra.
 ERROR_COLUMNS = ("line_number", "rejection_reason")
@@ -28,7 +28,7 @@ class LoadTotals:
     """Running totals of a load."""
 
     rows_read: int = 0
-    created: int = 0
+    inserted: int = 0
     duplicates: int = 0
     rejected: int = 0
 
@@ -107,13 +107,13 @@ class LoadReport:
 
     def add_batch(self, result: RecordIntentsResult) -> None:
         totals = self.totals
-        totals.created += result.created
+        totals.inserted += result.inserted
         totals.duplicates += result.duplicates
         totals.rows_read += result.rows
         totals.rejected += len(result.rejected)
         rejected = [(row.row["line"], row.row["fields"], describe(row)) for row in result.rejected]
         if self._pending:
-            rejected = sorted(rejected + self._pending, key=lambda item: item[0])
+            rejected = in_input_order(self._pending, rejected, position=lambda item: item[0])
             self._pending = []
         self._write(rejected)
         self._check_rejected()
@@ -181,7 +181,7 @@ class LoadReport:
         return LoadSummary(
             file=self.file,
             rows_read=totals.rows_read,
-            created=totals.created,
+            created=totals.inserted,
             duplicates=totals.duplicates,
             rejected=totals.rejected,
             elapsed_seconds=round(elapsed, 3),

@@ -14,11 +14,11 @@ from itertools import islice
 from django.db import transaction
 from django.utils import timezone
 
-from pie.apps.intents.bulk.writers import BatchWriter
 from pie.apps.intents.constants import IntentKey
 from pie.apps.intents.exceptions import InvalidIntentError, LearnerRetiredError
 from pie.apps.intents.retirement import hashes_of_learners, retired_among_hashes
 from pie.apps.intents.validation import intent_key_cleaner
+from pie.apps.intents.writing.writers import BatchWriter
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,18 +31,18 @@ class RejectedRow:
 
 @dataclass(slots=True)
 class RecordIntentsResult:
-    """What a batch load did: rows created, rows already recorded, and rows rejected."""
+    """What a batch load did: rows inserted (new intents), rows already recorded, and rows rejected."""
 
-    created: int = 0
+    inserted: int = 0
     duplicates: int = 0
     rejected: list[RejectedRow] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
-        return self.created + self.duplicates + len(self.rejected)
+        return self.inserted + self.duplicates + len(self.rejected)
 
     def add(self, other: "RecordIntentsResult") -> None:
-        self.created += other.created
+        self.inserted += other.inserted
         self.duplicates += other.duplicates
         self.rejected.extend(other.rejected)
 
@@ -58,7 +58,7 @@ class CheckedBatch:
     # back on id).
     rows: dict[IntentKey, object]
     # The batch's one reading of the clock: its rows are recorded at this time.
-    created: datetime
+    recorded_at: datetime
     # The rows as read, for the rare batch that holds a retired learner's.
     source: list[Mapping]
     # The hashes of the batch's learners (retirement.hashes_of_learners), made here so that
@@ -107,13 +107,13 @@ def write_batch(batch: CheckedBatch, *, writer: BatchWriter, dry_run: bool, read
     if batch.rows:
         _refuse_retired_learners(batch, writer=writer)
     if batch.rows and dry_run:
-        result.created = len(writer.unrecorded(batch.rows))
+        result.inserted = len(writer.unrecorded(batch.rows))
     elif batch.rows:
         with transaction.atomic(using=writer.db.alias):
             # The insert still skips what the read did not see (a concurrent writer).
             new = writer.unrecorded(batch.rows) if read_first else list(batch.rows.values())
-            result.created = writer.insert(new, created=batch.created) if new else 0
-    result.duplicates = batch.size - len(batch.rejected) - result.created
+            result.inserted = writer.insert(new, recorded_at=batch.recorded_at) if new else 0
+    result.duplicates = batch.size - len(batch.rejected) - result.inserted
     return result
 
 
@@ -147,7 +147,7 @@ def _check(batch: list[Mapping], *, writer: BatchWriter) -> CheckedBatch:
         size=len(batch),
         rejected=rejected,
         rows=unique,
-        created=now,
+        recorded_at=now,
         source=batch,
         learner_hashes=hashes_of_learners(key.lms_user_id for key in unique),
     )
@@ -160,7 +160,7 @@ def _refuse_retired_learners(batch: CheckedBatch, *, writer: BatchWriter) -> Non
         return
     batch.rows = {key: row for key, row in batch.rows.items() if key.lms_user_id not in retired}
     # Every row as read is rejected, repeats included, so the counts still add up to the rows.
-    clean = intent_key_cleaner(now=batch.created)
+    clean = intent_key_cleaner(now=batch.recorded_at)
     errors = LearnerRetiredError().errors
     for row in batch.source:
         try:

@@ -2,18 +2,24 @@
 Reading warehouse CSV reports of program intents, as a stream of rows for the service layer.
 
 This module knows the file format only: where the bytes come from (a path, standard input,
-gzip), which header column holds which field, and which lines are not well-formed CSV
-records. Whether a value is acceptable is for ``validation``, through ``services``.
+a request's body; gzip or not), which header column holds which field, and which lines are
+not well-formed CSV records. ``csv_rows`` is the one step from bytes to rows, for
+``bulk_insert_intents`` and the bulk API alike. Whether a value is acceptable is for
+``validation``, through ``services``.
 """
 
 import csv
 import gzip
+import heapq
 import io
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+from pie.apps.intents.constants import IntentKey
+from pie.apps.intents.intake.lines import MAX_LINE_CHARS, BoundedLines
 
 # How the CSV text is decoded, and the errors file encoded: bytes that are not UTF-8 round-trip.
 SURROGATE_ESCAPE = "surrogateescape"
@@ -28,6 +34,9 @@ COLUMNS = {
 }
 # Service field name -> warehouse column name, to report errors in the file's terms.
 COLUMN_OF_FIELD = {field: column for column, field in COLUMNS.items()}
+# What a warehouse pads a cell with; trimmed from the user_id cell, the one value whose rule
+# takes no spaces elsewhere (pie.apps.core.lms).
+_PADDING = " \t"
 
 STDIN = "-"
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -39,19 +48,24 @@ class CsvSourceError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class MalformedRow:
-    """A record whose number of fields differs from the header's: it cannot be mapped to columns."""
+    """A record that cannot be mapped to columns (its field count, its length, its quoting), and why."""
 
     line: int
     fields: list[str]
     message: str
 
 
+def gunzipped(raw: BinaryIO) -> BinaryIO:
+    """The bytes of the gzip stream ``raw``, inflated as they are read."""
+    return gzip.GzipFile(fileobj=raw, mode="rb")
+
+
 @dataclass(slots=True)
 class OpenedSource:
-    """An opened CSV source: its text, and the binary stream whose position tells progress."""
+    """An opened CSV file: its bytes (inflated if gzip), and the file whose position tells progress."""
 
     name: str
-    text: io.TextIOWrapper
+    binary: BinaryIO
     raw: BinaryIO
     size: int | None
 
@@ -64,21 +78,17 @@ class OpenedSource:
 
     def close(self) -> None:
         if self.name == STDIN:
-            # Let go of standard input without closing it (closing the wrapper would).
-            self.text.detach()
-            return
-        # Closing the wrapper closes the gzip layer, which leaves the file it was given open.
-        self.text.close()
+            return  # standard input stays open
+        # Closing the gzip layer leaves the file it was given open.
+        if self.binary is not self.raw:
+            self.binary.close()
         self.raw.close()
 
 
 def open_source(*, path: str) -> OpenedSource:
     """
     Open ``path`` (``-`` for standard input; ``*.gz``, or gzip data on standard input, as gzip).
-
-    Text is decoded as UTF-8, a leading byte-order mark dropped; bytes that are not UTF-8
-    are kept as lone surrogates (``surrogateescape``). Raises ``CsvSourceError``
-    when the file is missing or cannot be opened.
+    Raises ``CsvSourceError`` when the file is missing or cannot be opened.
     """
     if path == STDIN:
         raw = sys.stdin.buffer
@@ -96,12 +106,7 @@ def open_source(*, path: str) -> OpenedSource:
             raise CsvSourceError(f"{path}: cannot open: {error.strerror or error}") from None
         size = file_path.stat().st_size
         is_gzip = file_path.suffix.lower() == ".gz"
-    binary = gzip.GzipFile(fileobj=raw, mode="rb") if is_gzip else raw
-    # newline="" lets the csv module see the line endings, as its documentation requires.
-    # A byte that is not UTF-8 costs its row, not the file: it is read as a lone surrogate,
-    # which no check accepts, and written back as the same byte to the errors file.
-    text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors=SURROGATE_ESCAPE, newline="")
-    return OpenedSource(name=path, text=text, raw=raw, size=size)
+    return OpenedSource(name=path, binary=gunzipped(raw) if is_gzip else raw, raw=raw, size=size)
 
 
 def _peek(raw: BinaryIO) -> bytes:
@@ -117,9 +122,67 @@ class Header:
     positions: dict[str, int]
 
 
-def read_header(*, reader) -> Header:
+@dataclass(slots=True)
+class CsvRows:
     """
-    Read the header row: the column names, and each service field's column index.
+    A CSV report being read: its header, its rows (``rows``, an iterator of mappings keyed
+    by service field, plus ``line`` and ``fields``), and how far the reading got.
+    """
+
+    header: Header
+    rows: Iterator[dict]
+    lines: BoundedLines
+    _text: io.TextIOWrapper
+    _reader: object
+
+    @property
+    def line_num(self) -> int:
+        """The last line read (the header is line 1)."""
+        return self._reader.line_num
+
+    def detach(self) -> None:
+        """Let go of the byte stream without closing it: its owner closes it."""
+        self._text.detach()
+
+
+def csv_rows(
+    binary: BinaryIO,
+    *,
+    on_malformed: Callable[[MalformedRow], None],
+    should_stop: Callable[[], bool] = lambda: False,
+) -> CsvRows:
+    """
+    Read a CSV report from ``binary``: its header now, its rows as they are iterated.
+
+    Text is decoded as UTF-8, a leading byte-order mark dropped; a byte that is not UTF-8
+    costs its row, not the file: it is read as a lone surrogate (``surrogateescape``), which
+    no check accepts, and written back as the same byte to an errors file. Lines are read
+    with a bounded length (``BoundedLines``); the csv module's default dialect (commas,
+    double quotes), not ``strict``, so that a stray quote costs one row (rejected for its
+    field count or its values), not the whole load. A record that cannot be mapped to the
+    header's columns goes to ``on_malformed``, in the order of the file. ``should_stop`` is
+    asked between chunks whether to stop reading (a signal). Raises ``CsvSourceError``
+    without a usable header row.
+    """
+    # newline="" lets the csv module see the line endings, as its documentation requires.
+    text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors=SURROGATE_ESCAPE, newline="")
+
+    def overlong(line: int) -> None:
+        on_malformed(MalformedRow(line=line, fields=[], message=f"longer than {MAX_LINE_CHARS} characters: not read"))
+
+    lines = BoundedLines(text, on_overlong=overlong, should_stop=should_stop)
+    reader = csv.reader(lines)
+    try:
+        header = _read_header(reader)
+    except BaseException:
+        text.detach()
+        raise
+    return CsvRows(header=header, rows=_rows(reader, header, on_malformed), lines=lines, _text=text, _reader=reader)
+
+
+def _read_header(reader) -> Header:
+    """
+    The header row: the column names, and each service field's column index.
 
     Column names match without regard to case or surrounding spaces; extra columns are
     ignored. Raises ``CsvSourceError`` when the file is empty or a column is missing or
@@ -147,14 +210,9 @@ def read_header(*, reader) -> Header:
     return Header(names=header, positions=positions)
 
 
-def iter_rows(
-    *,
-    reader,
-    header: Header,
-    on_malformed: Callable[[MalformedRow], None],
-) -> Iterator[dict]:
+def _rows(reader, header: Header, on_malformed: Callable[[MalformedRow], None]) -> Iterator[dict]:
     """
-    Yield one mapping per data record, keyed by service field, plus ``line`` and ``fields``.
+    One mapping per data record, keyed by service field, plus ``line`` and ``fields``.
 
     ``line`` is the record's first line in the file (the header is line 1) and ``fields``
     the record as read, so a rejected row can be reported and written back as it was.
@@ -162,14 +220,11 @@ def iter_rows(
     ``on_malformed`` instead: its values cannot be trusted to sit in their columns.
     """
     width = len(header.names)
-    at = header.positions
-    user, program, timestamp, reason, certainty = (
-        at["lms_user_id"],
-        at["program_uuid"],
-        at["effective_timestamp"],
-        at["reason"],
-        at["certainty"],
-    )
+    # The fields in IntentKey's order and their columns, unpacked for a dict display: the
+    # cheapest way to build a row, once per record. The first is the learner's id (the
+    # unique index leads with it), the one cell trimmed.
+    f0, f1, f2, f3, f4 = IntentKey._fields
+    i0, i1, i2, i3, i4 = (header.positions[name] for name in IntentKey._fields)
     line = reader.line_num + 1
     while True:
         try:
@@ -185,13 +240,12 @@ def iter_rows(
             line = reader.line_num + 1
             continue
         if len(fields) == width:
-            # A dict display, not dict(zip(...)): it is the cheaper of the two per row.
             yield {
-                "lms_user_id": fields[user],
-                "program_uuid": fields[program],
-                "effective_timestamp": fields[timestamp],
-                "reason": fields[reason],
-                "certainty": fields[certainty],
+                f0: fields[i0].strip(_PADDING),
+                f1: fields[i1],
+                f2: fields[i2],
+                f3: fields[i3],
+                f4: fields[i4],
                 "line": line,
                 "fields": fields,
             }
@@ -206,12 +260,10 @@ def iter_rows(
         line = reader.line_num + 1
 
 
-def make_reader(lines: Iterable[str]):
+def in_input_order[T](*runs: Iterable[T], position: Callable[[T], int]) -> list[T]:
     """
-    A csv reader for warehouse reports: the csv module's default dialect (commas, double
-    quotes), over a text's lines (``lines.BoundedLines``, which bounds their length).
-
-    Not ``strict``: a stray quote then costs one row (rejected for its field count or its
-    values), not the whole load.
+    Rejections of one stretch of input, from several sources (the reader's malformed
+    records, the service's rejected rows), each already in input order, as one list in the
+    order of the input: by ``position``, a line or an index.
     """
-    return csv.reader(lines)
+    return list(heapq.merge(*runs, key=position))

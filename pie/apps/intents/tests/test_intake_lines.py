@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pie.apps.intents.bulk.lines import BoundedLines
+from pie.apps.intents.intake.lines import BoundedLines
 
 
 def read(text: str, *, max_chars=10, chunk_chars=4, stop_after=None):

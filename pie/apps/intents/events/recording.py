@@ -7,21 +7,21 @@ once the receivers return. It never raises for an event's values or the database
 with DEBUG on, openedx-events lets a receiver's exception reach the consumer.
 """
 
+import json
 import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import DatabaseError, transaction
-from django.utils import timezone
 from edx_django_utils.monitoring import set_custom_attribute
 
+from pie.apps.core.lms import parse_lms_user_id
 from pie.apps.intents import services
-from pie.apps.intents.constants import EventOutcome, IntentKey
+from pie.apps.intents.constants import EventOutcome, IntentValues
 from pie.apps.intents.events import retry, status
 from pie.apps.intents.exceptions import InvalidIntentError, LearnerRetiredError
 from pie.apps.intents.models import FailedEvent
-from pie.apps.intents.validation import clean_intent_values
 
 log = logging.getLogger(__name__)
 
@@ -48,39 +48,18 @@ class ReplayResult:
     retired: int = 0
 
 
-def record_intent_from_event(
-    *,
-    event: BusEvent,
-    lms_user_id,
-    program_uuid,
-    reason: str,
-    certainty: str,
-    effective_timestamp,
-) -> EventOutcome:
+def record_intent_from_event(*, event: BusEvent, intent: IntentValues) -> EventOutcome:
     """
     Record the intent an event maps to; return what became of the event.
 
-    Values that break a rule (``services.record_intent``'s) are logged and skipped. While
-    the database is unreachable this waits without limit; a write that fails while the
-    database answers is tried ``PIE_EVENT_WRITE_ATTEMPTS`` times, then the event is kept
-    in the failed-event store. The same event twice records one intent.
+    Values that break a rule (``services.record_intent``'s, which checks them) are logged
+    and skipped. While the database is unreachable this waits without limit; a write that
+    fails while the database answers is tried ``PIE_EVENT_WRITE_ATTEMPTS`` times, then the
+    event is kept in the failed-event store. The same event twice records one intent.
     """
     tries = retry.Tries()
     with retry.interrupts_end_the_process():
-        try:
-            key = clean_intent_values(
-                lms_user_id=lms_user_id,
-                program_uuid=program_uuid,
-                reason=reason,
-                certainty=certainty,
-                effective_timestamp=effective_timestamp,
-                now=timezone.now(),
-            )
-        except InvalidIntentError as error:
-            log.warning("Skipped event %s (%s), which maps to no intent: %s", event.event_id, event.event_type, error)
-            outcome = EventOutcome.SKIPPED
-        else:
-            outcome = _record(event=event, key=key, tries=tries)
+        outcome = _record(event=event, intent=intent, tries=tries)
         _finish(event=event, outcome=outcome, tries=tries)
     return outcome
 
@@ -104,13 +83,7 @@ def replay_failed_events() -> ReplayResult:
     for failed in list(FailedEvent.objects.order_by("id")):
         try:
             with transaction.atomic():
-                _, created = services.record_intent(
-                    lms_user_id=failed.lms_user_id,
-                    program_uuid=failed.program_uuid,
-                    reason=failed.reason,
-                    certainty=failed.certainty,
-                    effective_timestamp=failed.effective_timestamp,
-                )
+                _, is_new = services.record_intent(lms_user_id=failed.lms_user_id, **failed.values)
                 FailedEvent.objects.filter(pk=failed.pk).delete()
         except LearnerRetiredError:
             # Retired since the event was kept (retirement deletes what is kept at that time).
@@ -123,44 +96,54 @@ def replay_failed_events() -> ReplayResult:
             FailedEvent.objects.filter(pk=failed.pk).update(error=repr(error)[:_ERROR_MAX_LENGTH])
             result.still_failing += 1
             continue
-        log.info("Replayed failed event %s (%s)", failed.event_id, "recorded" if created else "already recorded")
-        if created:
+        log.info("Replayed failed event %s (%s)", failed.event_id, "recorded" if is_new else "already recorded")
+        if is_new:
             result.recorded += 1
         else:
             result.already_recorded += 1
     return result
 
 
-def _record(*, event: BusEvent, key: IntentKey, tries: retry.Tries) -> EventOutcome:
+def _record(*, event: BusEvent, intent: IntentValues, tries: retry.Tries) -> EventOutcome:
     try:
-        _, created = retry.call_with_retries(
-            lambda: services.record_intent(**key._asdict()), tries=tries, what=f"recording event {event.event_id}"
+        _, is_new = retry.call_with_retries(
+            lambda: services.record_intent(**intent), tries=tries, what=f"recording event {event.event_id}"
         )
-    except InvalidIntentError as error:  # a rule the values passed but the store refused: a retired learner
+    except InvalidIntentError as error:  # values that break a rule, or a retired learner
         log.warning("Skipped event %s (%s), which maps to no intent: %s", event.event_id, event.event_type, error)
         return EventOutcome.SKIPPED
     except Exception as error:  # whatever failed, the event is kept rather than lost
-        return _keep_failed_event(event=event, key=key, tries=tries, error=error)
-    return EventOutcome.RECORDED if created else EventOutcome.DUPLICATE
+        return _keep_failed_event(event=event, intent=intent, tries=tries, error=error)
+    return EventOutcome.RECORDED if is_new else EventOutcome.DUPLICATE
 
 
-def _keep_failed_event(*, event: BusEvent, key: IntentKey, tries: retry.Tries, error: Exception) -> EventOutcome:
-    """Keep an event whose write kept failing; waits for the database like the write did."""
+class _ExactJSONEncoder(json.JSONEncoder):
+    """UUIDs and datetimes as their full texts (Django's encoder would cut microseconds)."""
+
+    def default(self, value):
+        if isinstance(value, uuid.UUID | datetime):
+            return str(value) if isinstance(value, uuid.UUID) else value.isoformat()
+        return super().default(value)
+
+
+def _keep_failed_event(*, event: BusEvent, intent: IntentValues, tries: retry.Tries, error: Exception) -> EventOutcome:
+    """
+    Keep an event whose write kept failing (its values passed their checks: only a write
+    that got to the database fails this way); waits for the database like the write did.
+    """
     log.error(
         "Keeping event %s (%s) after %d failed writes: %r", event.event_id, event.event_type, tries.failed_writes, error
     )
 
     def keep() -> None:
+        values = {name: value for name, value in intent.items() if name != "lms_user_id"}
         FailedEvent.objects.get_or_create(
             event_id=event.event_id,
             defaults={
                 "event_type": event.event_type,
                 "event_time": event.time,
-                "lms_user_id": key.lms_user_id,
-                "program_uuid": key.program_uuid,
-                "reason": key.reason,
-                "certainty": key.certainty,
-                "effective_timestamp": key.effective_timestamp,
+                "lms_user_id": parse_lms_user_id(intent["lms_user_id"]),
+                "values": json.loads(json.dumps(values, cls=_ExactJSONEncoder)),
                 "attempts": tries.failed_writes,
                 "error": repr(error)[:_ERROR_MAX_LENGTH],
             },
@@ -174,7 +157,7 @@ def _keep_failed_event(*, event: BusEvent, key: IntentKey, tries: retry.Tries, e
             event.event_id,
             event.event_type,
             keep_error,
-            key,
+            intent,
         )
         return EventOutcome.FAILED
     return EventOutcome.KEPT

@@ -1,0 +1,137 @@
+"""
+The shape of PIE's code, read from its imports (tests aside): the apps import only downward,
+and no module of ``pie/`` imports, however indirectly, one that imports it.
+
+    api -> (engagement -> catalog), intents -> core
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PIE = Path(__file__).resolve().parents[1]
+# Each app, and the apps it may import. An app not listed here fails the test until it is.
+MAY_IMPORT = {
+    "core": set(),
+    "intents": {"core"},
+    "catalog": {"core"},
+    "engagement": {"core", "intents", "catalog"},
+    "api": {"core", "intents", "catalog", "engagement"},
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PIE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _product_modules() -> dict[str, Path]:
+    return {
+        _module_name(path): path
+        for path in PIE.rglob("*.py")
+        if "tests" not in path.relative_to(PIE).parts and "migrations" not in path.relative_to(PIE).parts
+    }
+
+
+MODULES = _product_modules()
+
+
+def _imports(path: Path) -> set[str]:
+    """The modules of pie/ that ``path`` imports, anywhere in it (a function's imports too)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            # "from package import module" imports the module; "from module import name", the module.
+            names = [f"{node.module}.{alias.name}" for alias in node.names] + [node.module]
+        else:
+            continue
+        found.update(name for name in names if name in MODULES)
+    return found
+
+
+GRAPH = {name: _imports(path) - {name} for name, path in MODULES.items()}
+
+
+def _app(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[2] if len(parts) > 2 and parts[1] == "apps" else None
+
+
+def test_every_app_is_placed_in_the_layers():
+    apps = {_app(module) for module in MODULES} - {None}
+    assert apps <= set(MAY_IMPORT), f"apps without a layer: {apps - set(MAY_IMPORT)}"
+
+
+@pytest.mark.parametrize("app", sorted(MAY_IMPORT))
+def test_an_app_imports_only_the_apps_below_it(app):
+    upward = sorted(
+        f"{module} imports {imported}"
+        for module, imports in GRAPH.items()
+        if _app(module) == app
+        for imported in imports
+        if _app(imported) not in (None, app) and _app(imported) not in MAY_IMPORT[app]
+    )
+    assert not upward
+
+
+def test_no_app_imports_the_project_modules_above_it():
+    # pie.urls, pie.wsgi and pie.settings.* assemble the apps; no app reaches up into them
+    # but for the settings' own modules that core's checks read (none today).
+    upward = sorted(
+        f"{module} imports {imported}"
+        for module, imports in GRAPH.items()
+        if _app(module) is not None
+        for imported in imports
+        if _app(imported) is None
+    )
+    assert not upward
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[str]:
+    cycles = []
+    visiting, done = [], set()
+
+    def visit(node: str) -> None:
+        visiting.append(node)
+        for imported in sorted(graph.get(node, ())):
+            if imported in visiting:
+                cycles.append(" -> ".join([*visiting[visiting.index(imported) :], imported]))
+            elif imported not in done:
+                visit(imported)
+        visiting.pop()
+        done.add(node)
+
+    for node in sorted(graph):
+        if node not in done:
+            visit(node)
+    return cycles
+
+
+def test_no_module_imports_itself_through_others():
+    assert not _cycles(GRAPH)
+
+
+def _package(module: str) -> str:
+    """A module of an app's subpackage stands for its subpackage (pie.apps.intents.writing); others for themselves."""
+    parts = module.split(".")
+    return ".".join(parts[:4]) if len(parts) > 4 and parts[1] == "apps" else module
+
+
+def test_no_two_packages_import_each_other():
+    # The subpackages of an app (writing, intake, events...) each one node: a subpackage may
+    # use the modules of its app, but none of those may use it back through another.
+    graph: dict[str, set[str]] = {}
+    for module, imports in GRAPH.items():
+        node = _package(module)
+        graph.setdefault(node, set()).update(_package(imported) for imported in imports)
+        graph[node].discard(node)
+    assert not _cycles(graph)
+
+
+def test_the_import_graph_is_read():
+    # The reader sees real imports: a test that found none would pass whatever the code did.
+    assert "pie.apps.core.lms" in GRAPH["pie.apps.intents.validation"]
+    assert "pie.apps.intents.services" in GRAPH["pie.apps.api.v1.views"]
