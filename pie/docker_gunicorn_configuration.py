@@ -1,5 +1,5 @@
 """
-gunicorn's configuration for PIE, read by the container and by ``make bench-api``::
+gunicorn's configuration for PIE, read by the container::
 
     gunicorn -c pie/docker_gunicorn_configuration.py pie.wsgi:application
 
@@ -36,7 +36,7 @@ def _refuse_an_incomplete_configuration() -> None:
         return
     try:
         from pie.settings.required import ConfigurationError
-    except ImportError:  # not PIE's application (the benchmark's bare WSGI app, from another directory)
+    except ImportError:  # run from outside PIE's tree: an application of another project
         return
     try:
         importlib.import_module(settings_module)

@@ -243,8 +243,8 @@ CSRF_FAILURE_VIEW = "pie.apps.core.errors.csrf_failure"
 # edx-drf-extensions accepts any signature when JWT_PUBLIC_SIGNING_JWK_SET is unset.
 JWT_AUTH = {
     "JWT_AUTH_HEADER_PREFIX": "JWT",
-    # edx-drf-extensions' decoder, behind a guard that refuses every token while no
-    # public key set is configured.
+    # PIE's own decoder (ADR 0011): edx-drf-extensions' checks, each token decoded once a
+    # request; every token is refused while no public key set is configured.
     "JWT_DECODE_HANDLER": "pie.apps.core.jwt_decode.jwt_decode_handler",
     "JWT_VERIFY_EXPIRATION": True,
     "JWT_LEEWAY": 1,

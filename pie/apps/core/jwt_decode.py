@@ -5,7 +5,7 @@ each token verified once per request, the keys parsed once per process.
 edx-drf-extensions 10.9's decoder parses the JWK set again on every call (twice for an
 HS256 token), and a request decodes its token three or more times (authentication, the
 restricted-application permission, reading the caller's claims). This handler makes the
-same checks as the library's (ADR 0008):
+same checks as the library's (ADR 0011):
 
 * the signature, against each RSA key of ``JWT_PUBLIC_SIGNING_JWK_SET`` (RS256, RS512)
   and, for HS256, the first issuer's ``SECRET_KEY``; never without a usable key set (the
