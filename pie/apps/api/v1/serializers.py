@@ -134,16 +134,26 @@ def printable_name(name: str) -> str:
     return text if len(text) <= 64 else f"{text[:61]}..."
 
 
-class ProgramIntentCreateRequestSerializer(StrictSerializer):
-    """The body of ``POST /api/v1/program_intents/``."""
+class BulkIntentRequestSerializer(StrictSerializer):
+    """One intent of a bulk JSON body: every field required, so that a retried body records nothing new."""
+
+    lms_user_id = LmsUserIdField(help_text="The learner's LMS user id.")
+    program_uuid = UuidStringField(help_text="The program's UUID.")
+    reason = ReasonField(max_length=REASON_MAX_LENGTH, help_text="Why we believe it.")
+    certainty = CertaintyField(max_length=CERTAINTY_MAX_LENGTH, help_text="How sure we are.")
+    effective_timestamp = TimestampField(
+        max_length=TIMESTAMP_MAX_LENGTH,
+        help_text="When the event behind the reason happened: ISO 8601, no zone means UTC. Required here.",
+    )
+
+
+class ProgramIntentCreateRequestSerializer(BulkIntentRequestSerializer):
+    """The body of ``POST /api/v1/program_intents/``: a bulk item's fields, the learner and the time optional."""
 
     lms_user_id = LmsUserIdField(
         required=False,
         help_text="The learner's LMS user id. Omit it to record for yourself; only staff may name another learner.",
     )
-    program_uuid = UuidStringField(help_text="The program's UUID.")
-    reason = ReasonField(max_length=REASON_MAX_LENGTH, help_text="Why we believe it.")
-    certainty = CertaintyField(max_length=CERTAINTY_MAX_LENGTH, help_text="How sure we are.")
     effective_timestamp = TimestampField(
         required=False,
         max_length=TIMESTAMP_MAX_LENGTH,
@@ -195,19 +205,6 @@ def intent_representation(intent) -> dict:
         "effective_timestamp": intent.effective_timestamp,
         "created": intent.created,
     }
-
-
-class BulkIntentRequestSerializer(StrictSerializer):
-    """One intent of a bulk JSON body: every field required, so that a retried body records nothing new."""
-
-    lms_user_id = LmsUserIdField(help_text="The learner's LMS user id.")
-    program_uuid = UuidStringField(help_text="The program's UUID.")
-    reason = ReasonField(max_length=REASON_MAX_LENGTH, help_text="Why we believe it.")
-    certainty = CertaintyField(max_length=CERTAINTY_MAX_LENGTH, help_text="How sure we are.")
-    effective_timestamp = TimestampField(
-        max_length=TIMESTAMP_MAX_LENGTH,
-        help_text="When the event behind the reason happened: ISO 8601, no zone means UTC. Required here.",
-    )
 
 
 class ProgramIntentBulkRequestSerializer(StrictSerializer):
