@@ -92,7 +92,7 @@ mysql-build-deps: ## install (as root) or name the system packages mysqlclient n
 upgrade: export CUSTOM_COMPILE_COMMAND=make upgrade
 upgrade: $(VPY) ## recompile requirements/*.txt from requirements/*.in with pip-tools
 	$(PIP) -r requirements/pip-tools.txt
-	cd requirements && for f in pip-tools base mysql kafka test production dev; do \
+	cd requirements && for f in pip-tools base mysql kafka test production dev docs; do \
 		../$(VENV)/bin/pip-compile --quiet --allow-unsafe --strip-extras --no-emit-index-url \
 			--no-emit-find-links --upgrade -o $$f.txt $$f.in || exit 1; \
 	done
