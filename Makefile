@@ -1,7 +1,7 @@
 .DEFAULT_GOAL := help
 .PHONY: help run test test-mysql quality migrations-check validate upgrade requirements \
         requirements-kafka consume-events demo-event mysql-build-deps bench-bulk bench-bulk-mysql bench-api bench-bulk-api \
-        pii_check lint-docker check-container-commands clean
+        pii_check lint-docker check-container-commands readme-check docs clean
 
 VENV := .venv
 VPY := $(VENV)/bin/python
@@ -38,6 +38,11 @@ $(VENV)/.mysql-installed: $(VPY) requirements/mysql.txt
 # The tools CI runs besides the tests (hadolint).
 $(VENV)/.ci-installed: $(VPY) requirements/ci.txt
 	$(PIP) -r requirements/ci.txt
+	@touch $@
+
+# The documentation tools: Sphinx, its theme, readme_renderer.
+$(VENV)/.docs-installed: $(VPY) requirements/docs.txt
+	$(PIP) -r requirements/docs.txt
 	@touch $@
 
 # The Kafka client of edx-event-bus-kafka: only for a Kafka event bus.
@@ -85,6 +90,10 @@ check-container-commands: $(VENV)/.production-installed ## run the Dockerfile's 
 	bash scripts/check-container-commands.sh
 
 validate: quality migrations-check pii_check test ## what a pull request must pass
+
+readme-check: $(VENV)/.docs-installed ## check README.rst as PyPI renders it (any docutils warning fails) and its commands table
+	$(VPY) -W "ignore:Markdown renderers are not available" -m readme_renderer README.rst -o /dev/null
+	$(VPY) scripts/check_readme.py README.rst Makefile
 
 mysql-build-deps: ## install (as root) or name the system packages mysqlclient needs to build
 	@sh scripts/mysql-build-deps.sh
