@@ -95,6 +95,10 @@ readme-check: $(VENV)/.docs-installed ## check README.rst as PyPI renders it (an
 	$(VPY) -W "ignore:Markdown renderers are not available" -m readme_renderer README.rst -o /dev/null
 	$(VPY) scripts/check_readme.py README.rst Makefile
 
+docs: readme-check ## make readme-check, then build docs/ into docs/_build/html with Sphinx (nitpicky; any warning fails)
+	$(VENV)/bin/sphinx-build -W --keep-going -n -E -q -b html docs docs/_build/html
+	@echo "The documentation is in docs/_build/html/index.html"
+
 mysql-build-deps: ## install (as root) or name the system packages mysqlclient needs to build
 	@sh scripts/mysql-build-deps.sh
 
@@ -121,6 +125,6 @@ BULK_ROWS ?= 10000
 bench-bulk-api: $(VENV)/.test-installed $(VENV)/.production-installed ## benchmark POST /api/v1/program_intents/bulk/ under gunicorn against bulk_insert_intents, on MariaDB (BULK_ROWS=10000)
 	$(VPY) scripts/bench_bulk_api.py --rows $(BULK_ROWS) --database-url $(MYSQL_URL)_bench_bulk_api $(BENCH_BULK_API_ARGS)
 
-clean: ## remove the virtualenv, caches and the local SQLite database
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis pie.sqlite3
+clean: ## remove the virtualenv, caches, the built documentation and the local SQLite database
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis pie.sqlite3 docs/_build
 	find . -name __pycache__ -prune -exec rm -rf {} +
