@@ -1,7 +1,7 @@
 .DEFAULT_GOAL := help
 .PHONY: help run test test-mysql quality migrations-check validate upgrade requirements \
         requirements-kafka consume-events demo-event mysql-build-deps bench-bulk bench-bulk-mysql bench-api bench-bulk-api \
-        pii_check lint-docker check-container-commands clean
+        pii_check lint-docker check-container-commands readme-check docs clean
 
 VENV := .venv
 VPY := $(VENV)/bin/python
@@ -38,6 +38,11 @@ $(VENV)/.mysql-installed: $(VPY) requirements/mysql.txt
 # The tools CI runs besides the tests (hadolint).
 $(VENV)/.ci-installed: $(VPY) requirements/ci.txt
 	$(PIP) -r requirements/ci.txt
+	@touch $@
+
+# The documentation tools: Sphinx, its theme, readme_renderer.
+$(VENV)/.docs-installed: $(VPY) requirements/docs.txt
+	$(PIP) -r requirements/docs.txt
 	@touch $@
 
 # The Kafka client of edx-event-bus-kafka: only for a Kafka event bus.
@@ -86,13 +91,21 @@ check-container-commands: $(VENV)/.production-installed ## run the Dockerfile's 
 
 validate: quality migrations-check pii_check test ## what a pull request must pass
 
+readme-check: $(VENV)/.docs-installed ## check README.rst as PyPI renders it (any docutils warning fails) and its commands table
+	$(VPY) -W "ignore:Markdown renderers are not available" -m readme_renderer README.rst -o /dev/null
+	$(VPY) scripts/check_readme.py README.rst Makefile
+
+docs: readme-check ## make readme-check, then build docs/ into docs/_build/html with Sphinx (nitpicky; any warning fails)
+	$(VENV)/bin/sphinx-build -W --keep-going -n -E -q -b html docs docs/_build/html
+	@echo "The documentation is in docs/_build/html/index.html"
+
 mysql-build-deps: ## install (as root) or name the system packages mysqlclient needs to build
 	@sh scripts/mysql-build-deps.sh
 
 upgrade: export CUSTOM_COMPILE_COMMAND=make upgrade
 upgrade: $(VPY) ## recompile requirements/*.txt from requirements/*.in with pip-tools
 	$(PIP) -r requirements/pip-tools.txt
-	cd requirements && for f in pip-tools base mysql kafka test production dev; do \
+	cd requirements && for f in pip-tools base mysql kafka test production dev docs; do \
 		../$(VENV)/bin/pip-compile --quiet --allow-unsafe --strip-extras --no-emit-index-url \
 			--no-emit-find-links --upgrade -o $$f.txt $$f.in || exit 1; \
 	done
@@ -112,6 +125,6 @@ BULK_ROWS ?= 10000
 bench-bulk-api: $(VENV)/.test-installed $(VENV)/.production-installed ## benchmark POST /api/v1/program_intents/bulk/ under gunicorn against bulk_insert_intents, on MariaDB (BULK_ROWS=10000)
 	$(VPY) scripts/bench_bulk_api.py --rows $(BULK_ROWS) --database-url $(MYSQL_URL)_bench_bulk_api $(BENCH_BULK_API_ARGS)
 
-clean: ## remove the virtualenv, caches and the local SQLite database
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis pie.sqlite3
+clean: ## remove the virtualenv, caches, the built documentation and the local SQLite database
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis pie.sqlite3 docs/_build
 	find . -name __pycache__ -prune -exec rm -rf {} +
