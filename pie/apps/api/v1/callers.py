@@ -12,8 +12,8 @@ def caller_lms_user_id(request) -> int | None:
     The caller's LMS user id: the JWT's ``user_id`` claim, or the session user's.
 
     The claim is read from the token itself rather than from the local user, because
-    edx-drf-extensions keeps the user's previous ``lms_user_id`` when a token has no
-    ``user_id``. ``None`` when there is no usable id.
+    ``core.users.user_for_claims`` keeps the user's previous ``lms_user_id`` when a token
+    has no ``user_id``. ``None`` when there is no usable id.
     """
     payload = get_decoded_jwt_from_auth(request)
     value = payload.get("user_id") if payload is not None else getattr(request.user, "lms_user_id", None)
@@ -25,9 +25,9 @@ def is_staff_caller(request) -> bool:
     Whether the caller may act on behalf of learners: a JWT with ``administrator: true``,
     or a staff or superuser session.
 
-    For a JWT caller, the claim is read from the token itself: edx-drf-extensions copies
-    ``administrator`` onto the local user only when a token carries it, so the user's
-    ``is_staff`` may be left over from an earlier token.
+    For a JWT caller, the claim is read from the token itself: ``core.users.user_for_claims``
+    copies ``administrator`` onto the local user only when a token carries it, so the
+    user's ``is_staff`` may be left over from an earlier token.
     """
     payload = get_decoded_jwt_from_auth(request)
     if payload is not None:
