@@ -133,6 +133,21 @@ SOCIAL_AUTH_EDX_OAUTH2_LOGOUT_URL = env.str("SOCIAL_AUTH_EDX_OAUTH2_LOGOUT_URL",
 SOCIAL_AUTH_NO_DEFAULT_PROTECTED_USER_FIELDS = True
 SOCIAL_AUTH_PROTECTED_USER_FIELDS = ["username", "id", "pk", "email", "password", "is_active"]
 SOCIAL_AUTH_USER_FIELD_MAPPING = {"user_id": "lms_user_id"}
+# edx-auth-backends' pipeline (auth_backends.strategies.EdxDjangoStrategy's default), with
+# a retired learner refused before any user is stored or loaded.
+SOCIAL_AUTH_PIPELINE = (
+    "social_core.pipeline.social_auth.social_details",
+    "pie.apps.core.sign_in.refuse_retired_learners",
+    "social_core.pipeline.social_auth.social_uid",
+    "social_core.pipeline.social_auth.auth_allowed",
+    "social_core.pipeline.social_auth.social_user",
+    "auth_backends.pipeline.get_user_if_exists",
+    "social_core.pipeline.user.create_user",
+    "social_core.pipeline.social_auth.associate_user",
+    "social_core.pipeline.social_auth.load_extra_data",
+    "social_core.pipeline.user.user_details",
+    "auth_backends.pipeline.update_email",
+)
 SOCIAL_AUTH_REDIRECT_IS_HTTPS = env.bool("SOCIAL_AUTH_REDIRECT_IS_HTTPS", default=False)
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/admin/"
@@ -171,6 +186,11 @@ def database_from_url(url: str, *, conn_max_age: int = 0) -> dict:
             " time_zone='+00:00'",
         )
         db.setdefault("TEST", {}).update({"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"})
+    elif db["ENGINE"] == "django.db.backends.sqlite3":
+        # Write transactions take the database's write lock when they begin, so concurrent
+        # writers queue (for the busy timeout) rather than fail, and a transaction's reads
+        # see no other writer's work under way: what retirement's order relies on (ADR 0017).
+        db.setdefault("OPTIONS", {}).setdefault("transaction_mode", "IMMEDIATE")
     db.setdefault("ATOMIC_REQUESTS", False)
     db.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=conn_max_age))
     db.setdefault("CONN_HEALTH_CHECKS", db["CONN_MAX_AGE"] != 0)

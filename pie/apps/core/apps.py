@@ -9,7 +9,7 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.core.signals import got_request_exception
 
-        # Registers the JWT configuration checks.
+        # Registers the configuration checks (JWT, retirement salts).
         from pie.apps.core import checks, request_log  # noqa: F401  (checks: registered on import)
         from pie.apps.core.errors import mark_database_unavailable
 

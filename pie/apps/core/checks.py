@@ -17,3 +17,19 @@ def check_jwt_configuration(app_configs=None, **kwargs) -> list[checks.CheckMess
         (checks.Error if problem.is_error else checks.Warning)(problem.message, hint=problem.hint, id=problem.id)
         for problem in problems
     ]
+
+
+@checks.register(checks.Tags.security)
+def check_retirement_salts(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Without a salt no retired learner can be recognised, so every write would be refused."""
+    salts = getattr(settings, "PIE_RETIREMENT_SALTS", None)
+    if not isinstance(salts, list | tuple) or not salts or not all(isinstance(salt, str) and salt for salt in salts):
+        return [
+            checks.Error(
+                "PIE_RETIREMENT_SALTS must be a non-empty list of secret strings.",
+                hint="Set PIE_RETIREMENT_SALTS (comma-separated in the environment), the current salt first; "
+                "keep the earlier ones after it when you rotate it.",
+                id="pie.E010",
+            )
+        ]
+    return []

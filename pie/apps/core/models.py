@@ -1,6 +1,7 @@
 """The service's user: a local shadow of an LMS user, created from JWT claims."""
 
 from django.contrib.auth.models import AbstractUser
+from django.db import models
 
 from pie.apps.core.lms import lms_user_id_field
 
@@ -27,3 +28,28 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.username
+
+
+class RetiredLearner(models.Model):
+    """
+    A learner retired from PIE (their data-protection deletion): no write path records
+    anything of them again, whatever arrives later (a warehouse load, a replayed event, a
+    retried request, a token still valid), their local user included. Their LMS user id
+    is not kept: only its salted hash
+    (``retirement.learner_hashes``, keyed by ``PIE_RETIREMENT_SALTS``), as Open edX keeps
+    retired identifiers.
+
+    .. no_pii: A salted hash of a retired learner's LMS user id, not the id.
+    """
+
+    lms_user_id_hash = models.BigIntegerField(
+        unique=True, help_text="A keyed BLAKE2b of the LMS user id under a retirement salt, 63 bits."
+    )
+    retired = models.DateTimeField(auto_now_add=True, help_text="When the learner was retired.")
+
+    class Meta:
+        # The table the intents app first made for it: the registry moved to core, its rows with it.
+        db_table = "intents_retiredlearner"
+
+    def __str__(self):
+        return f"retired learner {self.lms_user_id_hash:x}"

@@ -20,9 +20,11 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from social_core.exceptions import AuthConfigurationError, AuthProviderError, SocialAuthBaseException
+from social_core.exceptions import AuthConfigurationError, AuthPolicyError, AuthProviderError, SocialAuthBaseException
 
+from pie.apps.core import retirement
 from pie.apps.core.errors import ErrorCode, error_response
+from pie.apps.core.lms import is_lms_user_id
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,23 @@ def login(request):
     return render(request, "social_django/launch.html", context)
 
 
+class RetiredLearnerSignIn(AuthPolicyError):
+    """A retired learner tried to sign in: PIE keeps nothing of them, their user included."""
+
+    def __str__(self):
+        return "This account is retired: PIE keeps nothing of it and does not sign it in."
+
+
+def refuse_retired_learners(backend, details, response=None, *args, **kwargs):
+    """
+    A step of the sign-in pipeline (``SOCIAL_AUTH_PIPELINE``), before any user is stored: a
+    retired learner (their token's ``user_id``) is refused, so their claims are not stored again.
+    """
+    lms_user_id = details.get("user_id", (response or {}).get("user_id"))
+    if is_lms_user_id(lms_user_id) and retirement.is_retired(lms_user_id):
+        raise RetiredLearnerSignIn(backend)
+
+
 class LogoutView(EdxOAuth2LogoutView):
     """``/logout/``: ends PIE's session, then on to ``SOCIAL_AUTH_EDX_OAUTH2_LOGOUT_URL`` or the LMS's logout."""
 
@@ -85,7 +104,9 @@ class SignInErrorMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, SocialAuthBaseException):
-            if isinstance(exception, AuthConfigurationError):
+            if isinstance(exception, RetiredLearnerSignIn):
+                status, code = 403, ErrorCode.LEARNER_RETIRED
+            elif isinstance(exception, AuthConfigurationError):
                 status, code = 503, ErrorCode.SIGN_IN_NOT_CONFIGURED
             elif isinstance(exception, AuthProviderError):
                 status, code = 502, ErrorCode.SIGN_IN_PROVIDER_ERROR

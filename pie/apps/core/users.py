@@ -1,18 +1,22 @@
 """
 PIE's local users: shadows of LMS users, made and kept up to date from JWT claims.
 
-``user_for_claims`` is what edx-drf-extensions' ``authenticate_credentials`` does (get or
-create the user named by the token, copy the mapped claims onto it), with two
-differences: a claim of the wrong type is refused before anything is stored, and the
-user is read by SQL written once rather than compiled by the ORM on every request.
+``user_for_claims`` is what edx-drf-extensions' ``authenticate_credentials`` does (get the
+user named by the token, copy the mapped claims onto it), with three differences: a claim
+of the wrong type is refused before anything is stored; the user is read by SQL written
+once rather than compiled by the ORM on every request; and a user PIE does not hold yet is
+not stored by authentication: ``remember_user`` stores it once the request was allowed,
+and never a retired learner (``core.retirement``).
 """
 
 from functools import lru_cache
 
 from django.contrib.auth import get_user_model
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections
 
+from pie.apps.core import retirement
 from pie.apps.core.lms import is_lms_user_id
+from pie.apps.core.transactions import serialised
 
 # The claims copied onto the local user (settings: EDX_DRF_EXTENSIONS
 # JWT_PAYLOAD_USER_ATTRIBUTE_MAPPING), and what a value of each must be.
@@ -33,9 +37,10 @@ class UserConflict(Exception):
 
 def user_for_claims(*, claims: dict, attribute_map: dict[str, str]):
     """
-    The local user named by the token's ``preferred_username`` (or ``username``), created if
-    new, with each claim of ``attribute_map`` (claim -> user attribute) that the token
-    carries copied onto it.
+    The local user named by the token's ``preferred_username`` (or ``username``), with each
+    claim of ``attribute_map`` (claim -> user attribute) that the token carries copied onto
+    it: a stored user is saved with what changed (not a retired learner's id); a new one is
+    returned unsaved (``remember_user`` stores it).
 
     Raises ``ClaimsRefused`` when the username or a mapped claim is not of its type, and
     ``UserConflict`` when the LMS user id belongs to another local user; in both cases
@@ -53,32 +58,67 @@ def user_for_claims(*, claims: dict, attribute_map: dict[str, str]):
         if is_valid is not None and not is_valid(value):
             raise ClaimsRefused(f"The token's {claim} claim is not of its type.")
         updates[attribute] = value
+    user = _read_user(username)
+    if user is None:
+        lms_user_id = updates.get("lms_user_id")
+        if lms_user_id is not None and get_user_model().objects.filter(lms_user_id=lms_user_id).exists():
+            raise UserConflict(f"Another local user holds the LMS user id of {username!r}.")
+        return get_user_model()(username=username, **updates)
     try:
-        return _updated(_read_user(username) or _create_user(username, updates), updates)
+        return _updated(user, updates)
     except IntegrityError as error:
         raise UserConflict(f"Another local user holds the LMS user id of {username!r}.") from error
 
 
-def _create_user(username: str, attributes: dict):
+class _Retired(Exception):
+    pass
+
+
+def remember_user(user) -> bool:
+    """
+    Store ``user`` if it is a new one from ``user_for_claims``; return whether it is stored.
+
+    A retired learner's claims are never stored (the check follows the insert, in one
+    transaction, as every writer's does: ADR 0017). A concurrent first request that stored
+    the same user a moment before is as good.
+    """
+    if not isinstance(user, get_user_model()):
+        return False
+    if not user._state.adding:
+        return True
+
+    def insert() -> None:
+        user.save(force_insert=True)
+        if user.lms_user_id is not None and retirement.is_retired(user.lms_user_id, lock=True):
+            raise _Retired()
+
     try:
-        with transaction.atomic():
-            return get_user_model().objects.create(username=username, **attributes)
-    except IntegrityError:
-        # A concurrent first request may have made the same user a moment ago: use that one.
-        user = _read_user(username)
-        if user is None:
-            raise
-        return user
+        serialised(insert, what="storing a local user")
+    except (_Retired, IntegrityError):
+        user.pk, user._state.adding = None, True
+        return False
+    return True
 
 
 def _updated(user, attributes: dict):
-    """``user`` with ``attributes`` set, saved (those fields only) if any changed."""
+    """``user`` with ``attributes`` set, saved (those fields only) if any changed; a retired learner's id is not set."""
     changed = [attribute for attribute, value in attributes.items() if getattr(user, attribute) != value]
-    if changed:
+    if not changed:
+        return user
+    previous = {attribute: getattr(user, attribute) for attribute in changed}
+
+    def update() -> None:
         for attribute in changed:
             setattr(user, attribute, attributes[attribute])
-        with transaction.atomic():
-            user.save(update_fields=changed)
+        user.save(update_fields=changed)
+        if "lms_user_id" in changed and retirement.is_retired(user.lms_user_id, lock=True):
+            raise _Retired()
+
+    try:
+        serialised(update, what="updating a local user")
+    except _Retired:
+        for attribute, value in previous.items():
+            setattr(user, attribute, value)
     return user
 
 

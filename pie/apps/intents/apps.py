@@ -7,7 +7,5 @@ class IntentsConfig(AppConfig):
     verbose_name = "Program intents"
 
     def ready(self):
-        # Registers the app's system checks, and connects the receivers of the Open edX
-        # events PIE listens to.
-        from pie.apps.intents import checks  # noqa: F401
+        # Connects the receivers of the Open edX events PIE listens to.
         from pie.apps.intents.signals import handlers  # noqa: F401

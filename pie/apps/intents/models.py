@@ -164,23 +164,3 @@ class EventHandlingStatus(models.Model):
 
     def __str__(self):
         return f"{self.event_type}: {self.handled_count} handled, the last at {self.last_handled_at:%Y-%m-%d %H:%M:%S}"
-
-
-class RetiredLearner(models.Model):
-    """
-    A learner retired from PIE (their data-protection deletion): no write path records an
-    intent for them again, whatever arrives later (a warehouse load, a replayed event, a
-    retried request). Their LMS user id is not kept: only its salted hash
-    (``retirement.learner_hashes``, keyed by ``PIE_RETIREMENT_SALTS``), as Open edX keeps
-    retired identifiers.
-
-    .. no_pii: A salted hash of a retired learner's LMS user id, not the id.
-    """
-
-    lms_user_id_hash = models.BigIntegerField(
-        unique=True, help_text="A keyed BLAKE2b of the LMS user id under a retirement salt, 63 bits."
-    )
-    retired = models.DateTimeField(auto_now_add=True, help_text="When the learner was retired.")
-
-    def __str__(self):
-        return f"retired learner {self.lms_user_id_hash:x}"

@@ -7,20 +7,27 @@ database's unique constraint is what decides a duplicate, also when two writers 
 """
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Unpack
 
 from django.contrib.auth import get_user_model
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections
 from django.utils import timezone
 
-from pie.apps.intents import retirement
+from pie.apps.core import retirement
+from pie.apps.core.transactions import serialised
 from pie.apps.intents.constants import IntentValues
 from pie.apps.intents.exceptions import LearnerRetiredError
-from pie.apps.intents.models import FailedEvent, ProgramIntent, RetiredLearner
+from pie.apps.intents.models import FailedEvent, ProgramIntent
 from pie.apps.intents.validation import clean_intent
-from pie.apps.intents.writing.batches import RecordIntentsResult, RejectedRow, checked_batches, write_batch
+from pie.apps.intents.writing.batches import (
+    BatchRefused,
+    RecordIntentsResult,
+    RejectedRow,
+    checked_batches,
+    write_batch,
+)
 from pie.apps.intents.writing.single import insert_intent
 from pie.apps.intents.writing.writers import batch_writer
 
@@ -28,6 +35,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
+    "BatchRefused",
     "RecordIntentsResult",
     "RejectedRow",
     "iter_record_intents",
@@ -65,9 +73,18 @@ def record_intent(**values: Unpack[IntentValues]) -> tuple[ProgramIntent, bool]:
     if values.get("effective_timestamp") is None:
         values = {**values, "effective_timestamp": now}
     key = clean_intent(values, now=now)
+
+    def insert() -> int:
+        # Insert, then read whether the learner is retired, with a lock, in one transaction:
+        # a retirement under way is waited for, so the intent is either refused here or
+        # deleted by the retirement (ADR 0017).
+        pk = insert_intent(key, recorded_at=now, using=DEFAULT_DB_ALIAS)
+        if retirement.is_retired(key.lms_user_id, lock=True):
+            raise LearnerRetiredError()
+        return pk
+
     try:
-        with transaction.atomic():
-            pk = insert_intent(key, recorded_at=now, using=DEFAULT_DB_ALIAS)
+        pk = serialised(insert, what="recording an intent")
     except IntegrityError:
         # The unique constraint said no: the intent is already recorded, perhaps by a
         # concurrent writer. Anything else is a real error and is raised again.
@@ -75,8 +92,6 @@ def record_intent(**values: Unpack[IntentValues]) -> tuple[ProgramIntent, bool]:
         if existing is None:
             raise
         return existing, False
-    if pk is None:
-        raise LearnerRetiredError()
     intent = ProgramIntent(pk=pk, created=now, **key._asdict())
     intent._state.adding = False
     intent._state.db = DEFAULT_DB_ALIAS
@@ -90,16 +105,23 @@ def iter_record_intents(
     batch_size: int = DEFAULT_BATCH_SIZE,
     dry_run: bool = False,
     check_ahead: bool = False,
+    keep: Callable[[RecordIntentsResult], bool] | None = None,
 ) -> Iterator[RecordIntentsResult]:
     """
     Record a stream of intents in batches, yielding what each batch did.
 
-    Each row is a mapping of ``IntentValues``, ``effective_timestamp`` included (objects or
-    strings; other keys are ignored and the row is handed back untouched when rejected). Each row is checked
-    with the same rules as ``record_intent``; a bad row is rejected and the others
-    still load. Each batch is written in one transaction by one multi-row insert that
-    skips duplicates (of the database, or of earlier rows), so a batch is either
-    entirely recorded or not at all, and re-running a load records nothing twice.
+    Each row is a mapping of ``IntentValues``, ``effective_timestamp`` included (objects
+    or strings; other keys are ignored and the row is handed back untouched when
+    rejected). Each row is checked with the same rules as ``record_intent``; a bad row is
+    rejected and the others still load; a retired learner's rows are rejected, also when
+    the learner is retired while the batch is written (ADR 0017). Each batch is written in
+    one transaction by one multi-row insert that skips duplicates (of the database, or of
+    earlier rows), so a batch is either entirely recorded or not at all, and re-running a
+    load records nothing twice.
+
+    ``keep``, if given, sees what each batch did before it is committed: False rolls the
+    batch back and raises ``BatchRefused`` (with what the batch would have done), and the
+    stream stops there.
 
     ``dry_run`` checks the rows and counts without writing: ``inserted`` is then the
     number of rows not yet in the database, found by reading it. A row that repeats one
@@ -115,7 +137,7 @@ def iter_record_intents(
     writer = batch_writer(connections[DEFAULT_DB_ALIAS])
     read_first = False
     for batch in checked_batches(rows, size=batch_size, writer=writer, ahead=check_ahead):
-        result = write_batch(batch, writer=writer, dry_run=dry_run, read_first=read_first)
+        result = write_batch(batch, writer=writer, dry_run=dry_run, read_first=read_first, keep=keep)
         # Re-running a load, or loading a refreshed report, sends mostly intents already
         # recorded: where the writer says reading them is cheaper than refusing them, once
         # most of a batch was already recorded, the next batch reads first. A first load
@@ -137,25 +159,34 @@ def record_intents(
     return total
 
 
-def retire_learner(*, lms_user_id: int) -> RetirementResult:
+def retire_learner(*, lms_user_id: int, username: str | None = None) -> RetirementResult:
     """
-    Retire a learner: delete all they have in PIE, and refuse their intents from now on.
+    Retire a learner: delete all they have in PIE, and refuse anything of theirs from now on.
 
     The one deletion of intents (the model refuses every other), and an audited one: it
-    logs what it removed, with the LMS user id as the only identifier. In one transaction:
-    the learner's salted hash is kept (``retirement``), then their intents, their local
-    user and their kept failed events are deleted. Retiring a learner again, or one PIE
-    never knew, deletes nothing and succeeds.
+    logs what it removed, with the LMS user id as the only identifier. First the learner's
+    salted hash is kept and committed (``core.retirement``); then, in a second transaction,
+    their intents, their local user (by LMS user id, and by ``username``, the LMS's original
+    username, for a user stored without an id) and their kept failed events are deleted.
+    Every writer reads the hash with a lock after writing, in its own transaction, so a
+    write racing this one is refused, or committed early enough for the deletion to find it
+    (ADR 0017). Should the deletion fail, the learner is refused already and the retirement
+    pipeline's retry deletes the rest. Retiring a learner again, or one PIE never knew,
+    deletes nothing and succeeds.
     """
-    with transaction.atomic():
-        # Kept under the current salt (the first); the earlier ones are only checked.
-        RetiredLearner.objects.get_or_create(lms_user_id_hash=retirement.learner_hashes(lms_user_id)[0])
-        result = RetirementResult(
+    serialised(lambda: retirement.mark_retired(lms_user_id), what="keeping a retired learner's hash")
+
+    def delete() -> RetirementResult:
+        users = get_user_model().objects.filter(lms_user_id=lms_user_id)
+        if username:
+            users = users | get_user_model().objects.filter(username=username, lms_user_id__isnull=True)
+        return RetirementResult(
             intents=ProgramIntent.objects.filter(lms_user_id=lms_user_id)._delete_for_retirement(),
-            # The user model maps the LMS id (pie.apps.core's User).
-            users=get_user_model().objects.filter(lms_user_id=lms_user_id).delete()[0],
+            users=users.delete()[0],
             failed_events=FailedEvent.objects.filter(lms_user_id=lms_user_id).delete()[0],
         )
+
+    result = serialised(delete, what="deleting a retired learner's data")
     log.info(
         "Retired learner lms_user_id=%s: deleted %d intents, %d local users, %d failed events",
         lms_user_id,

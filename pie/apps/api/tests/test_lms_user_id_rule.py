@@ -9,8 +9,9 @@ import json
 import pytest
 
 from pie.apps.api.tests.conftest import CREATE_URL, LIST_URL
+from pie.apps.core.models import RetiredLearner
 from pie.apps.core.tokens import mint_lms_jwt
-from pie.apps.intents.models import ProgramIntent, RetiredLearner
+from pie.apps.intents.models import ProgramIntent
 
 pytestmark = pytest.mark.django_db
 

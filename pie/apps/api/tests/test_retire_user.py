@@ -161,3 +161,44 @@ class TestRetiredStaysRetired:
         assert [rejected["index"] for rejected in answer["rejected"]] == [1]
         assert "retired" in answer["rejected"][0]["errors"]["lms_user_id"][0]
         assert intents_by_learner() == {4: 1, 6: 1}
+
+
+class TestNothingOfTheLearnerIsStoredAgain:
+    """What retirement leaves behind: no local user, whatever token or sign-in comes later."""
+
+    def test_a_token_without_user_id_stores_no_user_when_it_is_refused(self, client_with_token, intent_body):
+        client = client_with_token(mint_lms_jwt(lms_user_id=None, username="learner5", email="l5@example.com"))
+        assert client.get(LIST_URL).json()["error_code"] == "missing_lms_user_id"
+        assert client.post(CREATE_URL, intent_body(), format="json").json()["error_code"] == "missing_lms_user_id"
+        assert not User.objects.filter(username="learner5").exists()
+
+    def test_a_service_token_without_user_id_still_gets_its_user(self, client_with_token, intent_body, settings):
+        staff = client_with_token(mint_lms_jwt(lms_user_id=None, username="pipeline", administrator=True))
+        assert staff.post(CREATE_URL, intent_body(lms_user_id=8), format="json").status_code == 201
+        worker = client_with_token(mint_lms_jwt(lms_user_id=None, username=settings.RETIREMENT_SERVICE_WORKER_USERNAME))
+        assert worker.post(RETIRE_URL, {"lms_user_id": 8}, format="json").status_code == 204
+        assert set(User.objects.values_list("username", flat=True)) == {
+            "pipeline",
+            settings.RETIREMENT_SERVICE_WORKER_USERNAME,
+        }
+
+    def test_retirement_deletes_a_user_stored_without_an_lms_id_by_original_username(self, worker):
+        User.objects.create(username="learner5", email="l5@example.com")  # as an older PIE stored it
+        User.objects.create(username="learner6", email="l6@example.com")
+        assert (
+            worker.post(RETIRE_URL, {"lms_user_id": 5, "original_username": "learner5"}, format="json").status_code
+            == 204
+        )
+        remaining = User.objects.filter(username__startswith="learner").values_list("username", flat=True)
+        assert list(remaining) == ["learner6"]
+
+    def test_a_still_valid_token_does_not_bring_the_learner_back(self, worker, learner_client, intent_body):
+        learner = learner_client(5, email="l5@example.com")
+        assert learner.post(CREATE_URL, intent_body(), format="json").status_code == 201
+        assert worker.post(RETIRE_URL, {"lms_user_id": 5}, format="json").status_code == 204
+
+        assert learner.get(LIST_URL).json() == []
+        refused = learner.post(CREATE_URL, intent_body(), format="json")
+        assert (refused.status_code, refused.json()["error_code"]) == (400, "learner_retired")
+        assert not User.objects.filter(username="learner5").exists()
+        assert not User.objects.filter(lms_user_id=5).exists()

@@ -5,6 +5,7 @@ from edx_rest_framework_extensions.auth.jwt.authentication import get_decoded_jw
 
 from pie.apps.api.errors import ForbiddenLmsUserId, MissingLmsUserId
 from pie.apps.core.lms import is_lms_user_id
+from pie.apps.core.users import remember_user
 
 
 def caller_lms_user_id(request) -> int | None:
@@ -67,3 +68,22 @@ def is_retirement_caller(request) -> bool:
     else:
         username, superuser = request.user.get_username(), request.user.is_superuser
     return superuser or username == settings.RETIREMENT_SERVICE_WORKER_USERNAME
+
+
+class RemembersAllowedCallers:
+    """
+    A view that stores its caller's new local user (``core.users.remember_user``) only once
+    the request was allowed: authenticated, permitted and not throttled, and not answered
+    401 or 403 by the view itself (a token naming no learner where one is needed). A refused
+    request leaves nothing of its token behind.
+    """
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        request.pie_allowed = True
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if getattr(request, "pie_allowed", False) and response.status_code not in (401, 403):
+            remember_user(request.user)
+        return response

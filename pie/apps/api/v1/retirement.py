@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from pie.apps.api.errors import ErrorResponseSerializer
 from pie.apps.api.negotiation import JsonOnlyNegotiation
-from pie.apps.api.v1.callers import is_retirement_caller
+from pie.apps.api.v1.callers import RemembersAllowedCallers, is_retirement_caller
 from pie.apps.api.v1.serializers import RetireUserRequestSerializer
 from pie.apps.intents import services
 
@@ -20,7 +20,7 @@ class IsRetirementCaller(permissions.BasePermission):
         return is_retirement_caller(request)
 
 
-class RetireUserView(APIView):
+class RetireUserView(RemembersAllowedCallers, APIView):
     """Delete everything PIE holds about a learner, and refuse their intents from then on."""
 
     content_negotiation_class = JsonOnlyNegotiation
@@ -33,8 +33,9 @@ class RetireUserView(APIView):
         operation_id="retire_user",
         summary="Retire a learner",
         description=(
-            "Deletes every intent of the learner and PIE's local user for that LMS id, and "
-            "refuses the learner's intents from then on, on every write path. Answers 204 also "
+            "Deletes every intent of the learner and PIE's local user for that LMS id (or, "
+            "stored without one, for original_username), and refuses the learner from then on, "
+            "on every write path, their local user included. Answers 204 also "
             "when PIE held nothing of the learner, so the retirement pipeline may retry. Only "
             "for the retirement service user (RETIREMENT_SERVICE_WORKER_USERNAME) or a "
             "superuser (a JWT whose superuser claim is true)."
@@ -53,7 +54,9 @@ class RetireUserView(APIView):
     def post(self, request):
         body = RetireUserRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        result = services.retire_learner(lms_user_id=body.validated_data["lms_user_id"])
+        result = services.retire_learner(
+            lms_user_id=body.validated_data["lms_user_id"], username=body.validated_data.get("original_username")
+        )
         # .. custom_attribute_name: pie_retired_intents
         # .. custom_attribute_description: How many intents retiring a learner deleted.
         set_custom_attribute("pie_retired_intents", result.intents)

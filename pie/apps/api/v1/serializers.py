@@ -239,5 +239,7 @@ class RetireUserRequestSerializer(serializers.Serializer):
 
     lms_user_id = LmsUserIdField(help_text="The LMS user id of the learner to retire.")
     original_username = serializers.CharField(
-        required=False, allow_blank=True, help_text="Sent by the retirement pipeline; PIE keeps no username."
+        required=False,
+        allow_blank=True,
+        help_text="The learner's LMS username: a local user stored under it without an LMS id is deleted too.",
     )

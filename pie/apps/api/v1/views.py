@@ -18,7 +18,7 @@ from rest_framework.viewsets import ViewSet
 
 from pie.apps.api.errors import ErrorResponseSerializer, IntentAlreadyRecorded
 from pie.apps.api.negotiation import JsonOnlyNegotiation
-from pie.apps.api.v1.callers import lms_user_id_to_act_for
+from pie.apps.api.v1.callers import RemembersAllowedCallers, lms_user_id_to_act_for
 from pie.apps.api.v1.parsers import BulkBody, BulkCsvParser, BulkJsonParser
 from pie.apps.api.v1.permissions import IsStaffCaller
 from pie.apps.api.v1.serializers import (
@@ -44,7 +44,7 @@ _ERRORS = {
 }
 
 
-class ProgramIntentViewSet(ViewSet):
+class ProgramIntentViewSet(RemembersAllowedCallers, ViewSet):
     """
     ``/api/v1/program_intents/``: record an intent (``create``), and read a learner's
     intents, one per program (``most_recent_and_certain``). There is no ``list``, and no

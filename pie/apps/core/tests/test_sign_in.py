@@ -14,7 +14,7 @@ from django.test import Client
 from social_django.models import UserSocialAuth
 
 from pie.apps.core.tests.lms import CLIENT_ID, CLIENT_SECRET, StandInLms
-from pie.apps.core.users import user_for_claims
+from pie.apps.core.users import remember_user, user_for_claims
 
 User = get_user_model()
 
@@ -139,6 +139,7 @@ def test_the_user_an_api_token_made_is_the_one_who_signs_in(client, lms):
         claims={"preferred_username": "carol", "user_id": 9, "administrator": True},
         attribute_map={"administrator": "is_staff", "user_id": "lms_user_id"},
     )
+    assert remember_user(made_by_api)  # as an API request does once it is allowed
     lms.sign_in_as(username="carol", lms_user_id=9, administrator=True)
 
     assert follow(client, lms, "/admin/")[0].status_code == 200
@@ -197,3 +198,34 @@ def test_without_an_lms_the_admin_keeps_its_password_form(client, settings):
     signed_in = client.post("/admin/login/?next=/admin/", credentials)
     assert (signed_in.status_code, signed_in["Location"]) == (302, "/admin/")
     assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_retired_learner_signing_in_is_refused_and_not_stored_again(client, lms):
+    from pie.apps.intents import services
+
+    lms.sign_in_as(username="fay", lms_user_id=12, administrator=True)
+    assert follow(client, lms, "/admin/")[0].status_code == 200
+    client.get("/logout/")
+    services.retire_learner(lms_user_id=12)
+    assert not User.objects.filter(username="fay").exists()
+
+    response, _ = follow(client, lms, "/login/?next=/admin/")
+    assert response.status_code == 403
+    body = json.loads(response.content)
+    assert body["error_code"] == "learner_retired"
+    assert "retired" in body["detail"]
+    assert not User.objects.filter(username="fay").exists()
+    assert not UserSocialAuth.objects.exists()
+
+
+def test_the_sign_in_pipeline_is_edx_auth_backends_with_the_retired_learners_refused(settings):
+    from auth_backends.strategies import EdxDjangoStrategy
+
+    refusal = "pie.apps.core.sign_in.refuse_retired_learners"
+    library = list(EdxDjangoStrategy.DEFAULT_SETTINGS["SOCIAL_AUTH_PIPELINE"])
+    assert [step for step in settings.SOCIAL_AUTH_PIPELINE if step != refusal] == library
+    # Before any step that loads or stores a user.
+    assert settings.SOCIAL_AUTH_PIPELINE.index(refusal) < settings.SOCIAL_AUTH_PIPELINE.index(
+        "social_core.pipeline.social_auth.social_user"
+    )

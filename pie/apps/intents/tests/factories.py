@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 import factory
 from django.contrib.auth import get_user_model
 
-from pie.apps.intents import retirement
+from pie.apps.core import retirement
+from pie.apps.core.models import RetiredLearner
 from pie.apps.intents.constants import IntentCertainty, IntentReason
-from pie.apps.intents.models import FailedEvent, ProgramIntent, RetiredLearner
+from pie.apps.intents.models import FailedEvent, ProgramIntent
 
 BASE_TIME = datetime(2024, 1, 1, tzinfo=UTC)
 AWARDED = "org.openedx.learning.program.certificate.awarded.v1"

@@ -5,18 +5,18 @@ then written in its own transaction by the backend's writer.
 ``services.iter_record_intents`` is the entry point; this module holds its machinery.
 """
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 
-from django.db import transaction
 from django.utils import timezone
 
+from pie.apps.core import retirement
+from pie.apps.core.transactions import serialised
 from pie.apps.intents.constants import IntentKey
 from pie.apps.intents.exceptions import InvalidIntentError, LearnerRetiredError
-from pie.apps.intents.retirement import hashes_of_learners, retired_among_hashes
 from pie.apps.intents.validation import intent_key_cleaner
 from pie.apps.intents.writing.writers import BatchWriter
 
@@ -97,24 +97,67 @@ def checked_batches(rows: Iterable[Mapping], *, size: int, writer: BatchWriter, 
         worker.shutdown(cancel_futures=True)
 
 
-def write_batch(batch: CheckedBatch, *, writer: BatchWriter, dry_run: bool, read_first: bool) -> RecordIntentsResult:
+class BatchRefused(Exception):
+    """``keep`` refused a batch: nothing of it was written. ``result`` is what it would have done."""
+
+    def __init__(self, result: "RecordIntentsResult"):
+        super().__init__("the batch was refused")
+        self.result = result
+
+
+class _RetiredLearnersInBatch(Exception):
+    def __init__(self, retired: set[int]):
+        self.retired = retired
+
+
+def write_batch(
+    batch: CheckedBatch,
+    *,
+    writer: BatchWriter,
+    dry_run: bool,
+    read_first: bool,
+    keep: Callable[[RecordIntentsResult], bool] | None = None,
+) -> RecordIntentsResult:
     """
     Write ``batch`` in one transaction (or, with ``dry_run``, only count what it would
     create, by reading); ``read_first`` reads which rows are recorded and sends only the others.
-    The rows of retired learners are rejected first (one read).
+
+    The rows go in first; then, in the same transaction, a locking read of the batch's
+    learners' retirement hashes (ADR 0017): if some are retired, the transaction is rolled
+    back, their rows are rejected, and the others are written again. ``keep``, if given,
+    sees what the batch did before it is committed: False rolls it back and raises
+    ``BatchRefused``.
     """
-    result = RecordIntentsResult(rejected=batch.rejected)
-    if batch.rows:
-        _refuse_retired_learners(batch, writer=writer)
-    if batch.rows and dry_run:
-        result.inserted = len(writer.unrecorded(batch.rows))
-    elif batch.rows:
-        with transaction.atomic(using=writer.db.alias):
-            # The insert still skips what the read did not see (a concurrent writer).
-            new = writer.unrecorded(batch.rows) if read_first else list(batch.rows.values())
-            result.inserted = writer.insert(new, recorded_at=batch.recorded_at) if new else 0
-    result.duplicates = batch.size - len(batch.rejected) - result.inserted
-    return result
+    if not batch.rows:
+        return _result(batch, inserted=0)
+    if dry_run:
+        _refuse_rows_of(batch, retirement.retired_among_hashes(batch.learner_hashes, using=writer.db.alias))
+        return _result(batch, inserted=len(writer.unrecorded(batch.rows)))
+
+    def write() -> RecordIntentsResult:
+        # The insert still skips what the read did not see (a concurrent writer).
+        new = writer.unrecorded(batch.rows) if read_first else list(batch.rows.values())
+        result = _result(batch, inserted=writer.insert(new, recorded_at=batch.recorded_at) if new else 0)
+        retired = retirement.retired_among_hashes(batch.learner_hashes, lock=True, using=writer.db.alias)
+        if retired:
+            raise _RetiredLearnersInBatch(retired)
+        if keep is not None and not keep(result):
+            raise BatchRefused(result)
+        return result
+
+    while True:
+        try:
+            return serialised(write, using=writer.db.alias, what="writing a batch of intents")
+        except _RetiredLearnersInBatch as found:
+            # Rolled back: written again without them (their rows are rejected), if any remain.
+            _refuse_rows_of(batch, found.retired)
+            if not batch.rows:
+                return _result(batch, inserted=0)
+
+
+def _result(batch: CheckedBatch, *, inserted: int) -> RecordIntentsResult:
+    duplicates = batch.size - len(batch.rejected) - inserted
+    return RecordIntentsResult(inserted=inserted, duplicates=duplicates, rejected=batch.rejected)
 
 
 def _batches(rows: Iterable[Mapping], size: int) -> Iterator[list[Mapping]]:
@@ -149,16 +192,18 @@ def _check(batch: list[Mapping], *, writer: BatchWriter) -> CheckedBatch:
         rows=unique,
         recorded_at=now,
         source=batch,
-        learner_hashes=hashes_of_learners(key.lms_user_id for key in unique),
+        learner_hashes=retirement.hashes_of_learners(key.lms_user_id for key in unique),
     )
 
 
-def _refuse_retired_learners(batch: CheckedBatch, *, writer: BatchWriter) -> None:
-    """Move the rows of retired learners from the batch's rows to its rejections: one query."""
-    retired = retired_among_hashes(batch.learner_hashes, using=writer.db.alias)
+def _refuse_rows_of(batch: CheckedBatch, retired: set[int]) -> None:
+    """Move the rows of the ``retired`` learners from the batch's rows to its rejections."""
     if not retired:
         return
     batch.rows = {key: row for key, row in batch.rows.items() if key.lms_user_id not in retired}
+    batch.learner_hashes = {
+        hashed: learner for hashed, learner in batch.learner_hashes.items() if learner not in retired
+    }
     # Every row as read is rejected, repeats included, so the counts still add up to the rows.
     clean = intent_key_cleaner(now=batch.recorded_at)
     errors = LearnerRetiredError().errors

@@ -5,7 +5,8 @@ A retired learner's LMS user id is never stored: each is kept as the first 63 bi
 keyed BLAKE2b (a MAC) of the id, under the first salt of ``PIE_RETIREMENT_SALTS``; the
 other salts (earlier ones, as Open edX rotates ``RETIRED_USER_SALTS``) are still checked.
 Reads are by the hash's unique index: one query for one learner, or one for all the
-learners of a batch. The write path (``services`` and ``writing``) is the caller.
+learners of a batch. Every write path of PIE asks here (``core.users`` for local users,
+the intents' ``services`` and ``writing``).
 """
 
 import functools
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from pie.apps.intents.models import RetiredLearner
+from pie.apps.core.models import RetiredLearner
 
 HASH_COLUMN = RetiredLearner._meta.get_field("lms_user_id_hash").column
 
@@ -40,17 +41,35 @@ def hashes_of_learners(lms_user_ids: Iterable[int]) -> dict[int, int]:
     }
 
 
-def retired_among_hashes(by_hash: dict[int, int], *, using: str = DEFAULT_DB_ALIAS) -> set[int]:
-    """The retired learners of ``by_hash`` (``hashes_of_learners``' answer): one indexed query."""
+def mark_retired(lms_user_id: int, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Keep the learner's hash, under the current salt (the first; the others are only checked)."""
+    RetiredLearner.objects.using(using).get_or_create(lms_user_id_hash=learner_hashes(lms_user_id)[0])
+
+
+def is_retired(lms_user_id: int, *, lock: bool = False, using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Whether the learner is retired (``retired_among_hashes``, ``lock`` likewise)."""
+    return bool(retired_among_hashes(hashes_of_learners([lms_user_id]), lock=lock, using=using))
+
+
+def retired_among_hashes(by_hash: dict[int, int], *, lock: bool = False, using: str = DEFAULT_DB_ALIAS) -> set[int]:
+    """
+    The retired learners of ``by_hash`` (``hashes_of_learners``' answer): one indexed query.
+
+    ``lock``: a locking read, for a writer that has just written its learners' rows in the
+    same transaction (ADR 0017). On MySQL/MariaDB it waits for a retirement that has kept a
+    hash and not yet committed, and then sees it; on SQLite, whose write transactions are
+    serialised (``BEGIN IMMEDIATE``), a plain read inside the transaction is the same.
+    """
     if not by_hash:
         return set()
     # The hashes are ints made here, written as literals: one statement for a batch's
     # thousands of learners, with no backend's parameter limit (SQLite's) in the way.
     ops = connections[using].ops
-    sql = "SELECT {hash} FROM {table} WHERE {hash} IN ({hashes})".format(
+    sql = "SELECT {hash} FROM {table} WHERE {hash} IN ({hashes}){lock}".format(
         hash=ops.quote_name(HASH_COLUMN),
         table=ops.quote_name(RetiredLearner._meta.db_table),
         hashes=", ".join(str(int(hashed)) for hashed in by_hash),
+        lock=" LOCK IN SHARE MODE" if lock and connections[using].vendor == "mysql" else "",
     )
     with connections[using].cursor() as cursor:
         cursor.execute(sql)
