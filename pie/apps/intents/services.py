@@ -105,7 +105,7 @@ def iter_record_intents(
     batch_size: int = DEFAULT_BATCH_SIZE,
     dry_run: bool = False,
     check_ahead: bool = False,
-    keep: Callable[[RecordIntentsResult], bool] | None = None,
+    keep: Callable[[RecordIntentsResult, list[Mapping]], bool] | None = None,
 ) -> Iterator[RecordIntentsResult]:
     """
     Record a stream of intents in batches, yielding what each batch did.
@@ -119,9 +119,9 @@ def iter_record_intents(
     earlier rows), so a batch is either entirely recorded or not at all, and re-running a
     load records nothing twice.
 
-    ``keep``, if given, sees what each batch did before it is committed: False rolls the
-    batch back and raises ``BatchRefused`` (with what the batch would have done), and the
-    stream stops there.
+    ``keep``, if given, sees what each batch did and its rows as read, before the batch is
+    committed: False rolls the batch back and raises ``BatchRefused`` (with what the batch
+    would have done), and the stream stops there.
 
     ``dry_run`` checks the rows and counts without writing: ``inserted`` is then the
     number of rows not yet in the database, found by reading it. A row that repeats one

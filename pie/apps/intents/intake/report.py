@@ -68,6 +68,9 @@ class ErrorsFileError(Exception):
 class TooManyRejected(Exception):
     """More rows were rejected than ``--max-rejected`` allows: the load stops."""
 
+    def __init__(self, max_rejected: int):
+        super().__init__(f"more than {max_rejected} rows rejected (--max-rejected)")
+
 
 class LoadReport:
     """
@@ -96,6 +99,8 @@ class LoadReport:
         self._shown, self._printed, self._not_shown = shown, 0, 0
         self._started = time.monotonic()
         self._pending: list[tuple[int, list[str], str]] = []
+        # The last line of the last batch committed under max_rejected (0: none yet).
+        self.kept_through = 0
 
     @property
     def has_errors_file(self) -> bool:
@@ -116,7 +121,23 @@ class LoadReport:
             rejected = in_input_order(self._pending, rejected, position=lambda item: item[0])
             self._pending = []
         self._write(rejected)
-        self._check_rejected()
+        if self.dry_run:  # nothing is committed, so nothing is kept from crossing the limit
+            self._check_rejected()
+
+    def keep_batch(self, result: RecordIntentsResult, rows: list[Mapping]) -> bool:
+        """
+        Whether a batch may be committed (``services.iter_record_intents``' ``keep``): not
+        when its rejections, with those of the lines before it, pass ``max_rejected``.
+        Malformed records already read past the batch's last line do not count against it.
+        """
+        if self.max_rejected is None or not rows:
+            return True
+        last_line = rows[-1]["line"]
+        later = sum(1 for line, _, _ in self._pending if line > last_line)
+        if self.totals.rejected - later + len(result.rejected) > self.max_rejected:
+            return False
+        self.kept_through = last_line
+        return True
 
     def add_malformed(self, malformed: MalformedRow) -> None:
         self.totals.rows_read += 1
@@ -144,8 +165,9 @@ class LoadReport:
 
     def _check_rejected(self) -> None:
         if self.max_rejected is not None and self.totals.rejected > self.max_rejected:
-            self.flush()
-            raise TooManyRejected(f"more than {self.max_rejected} rows rejected (--max-rejected)")
+            # What is held back is reported when the report closes, after the batch in hand
+            # (which keep_batch judges by the lines before it) is written or refused.
+            raise TooManyRejected(self.max_rejected)
 
     def _write(self, rejected: list[tuple[int, list[str], str]]) -> None:
         if not rejected:

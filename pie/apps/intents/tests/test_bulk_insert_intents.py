@@ -602,3 +602,21 @@ def test_a_user_id_cell_padded_with_spaces_is_read_as_its_digits(write):
     outcome = load(write(csv_text(line(user=" 7 "), line(user="\t8"), line(user="+9"))))
     assert sorted(ProgramIntent.objects.values_list("lms_user_id", flat=True)) == [7, 8]
     assert "line 4: user_id '+9': Must be a whole number" in outcome.stderr
+
+
+def test_max_rejected_keeps_nothing_of_the_batch_that_crosses_the_limit(write):
+    # Batch 1 (lines 2-6) is clean; batch 2 (lines 7-11) holds 3 good rows and the 2 bad ones
+    # that pass a limit of 1: none of batch 2 is kept, and the message says what was.
+    good = [line(user=n) for n in range(1, 6)]
+    crossing = [line(user=6), line(user=7), line(reason="GUESSED"), line(user=8), line(user="x")]
+    outcome = load(write(csv_text(*good, *crossing)), "--batch-size", "5", "--max-rejected", "1")
+    assert outcome.returncode == 1
+    assert "kept the batches of the lines up to line 6 (5 new intents)" in outcome.error
+    assert [row[0] for row in stored()] == [1, 2, 3, 4, 5]
+
+
+def test_max_rejected_with_no_batch_kept_says_none(write):
+    outcome = load(write(csv_text(line(user="x"), line(user="y"), line(user=1))), "--max-rejected", "1")
+    assert outcome.returncode == 1
+    assert "kept the batches of the lines none (0 new intents)" in outcome.error
+    assert stored() == []

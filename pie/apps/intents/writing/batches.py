@@ -116,7 +116,7 @@ def write_batch(
     writer: BatchWriter,
     dry_run: bool,
     read_first: bool,
-    keep: Callable[[RecordIntentsResult], bool] | None = None,
+    keep: Callable[[RecordIntentsResult, list[Mapping]], bool] | None = None,
 ) -> RecordIntentsResult:
     """
     Write ``batch`` in one transaction (or, with ``dry_run``, only count what it would
@@ -125,11 +125,11 @@ def write_batch(
     The rows go in first; then, in the same transaction, a locking read of the batch's
     learners' retirement hashes (ADR 0017): if some are retired, the transaction is rolled
     back, their rows are rejected, and the others are written again. ``keep``, if given,
-    sees what the batch did before it is committed: False rolls it back and raises
-    ``BatchRefused``.
+    sees what the batch did and its rows as read, before it is committed: False rolls it
+    back and raises ``BatchRefused``.
     """
-    if not batch.rows:
-        return _result(batch, inserted=0)
+    if not batch.rows and not dry_run:
+        return _kept(_result(batch, inserted=0), batch, keep)
     if dry_run:
         _refuse_rows_of(batch, retirement.retired_among_hashes(batch.learner_hashes, using=writer.db.alias))
         return _result(batch, inserted=len(writer.unrecorded(batch.rows)))
@@ -141,7 +141,7 @@ def write_batch(
         retired = retirement.retired_among_hashes(batch.learner_hashes, lock=True, using=writer.db.alias)
         if retired:
             raise _RetiredLearnersInBatch(retired)
-        if keep is not None and not keep(result):
+        if keep is not None and not keep(result, batch.source):
             raise BatchRefused(result)
         return result
 
@@ -152,7 +152,14 @@ def write_batch(
             # Rolled back: written again without them (their rows are rejected), if any remain.
             _refuse_rows_of(batch, found.retired)
             if not batch.rows:
-                return _result(batch, inserted=0)
+                return _kept(_result(batch, inserted=0), batch, keep)
+
+
+def _kept(result: RecordIntentsResult, batch: CheckedBatch, keep) -> RecordIntentsResult:
+    """A batch that writes nothing, given to ``keep`` all the same (its rejections count)."""
+    if keep is not None and not keep(result, batch.source):
+        raise BatchRefused(result)
+    return result
 
 
 def _result(batch: CheckedBatch, *, inserted: int) -> RecordIntentsResult:

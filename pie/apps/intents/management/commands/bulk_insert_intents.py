@@ -108,8 +108,10 @@ class Command(BaseCommand):
                     f"written: {error}; run the same command again once the database is back"
                 )
             except TooManyRejected as error:
+                kept = f"up to line {report.kept_through}" if report.kept_through else "none"
                 failure = CommandError(
-                    f"{error}: stopped at line {reading.line_num}, the batches before were loaded; "
+                    f"{error}: stopped at line {reading.line_num}; kept the batches of the lines {kept} "
+                    f"({report.totals.inserted} new intents), nothing of the batch that crossed the limit or after; "
                     "is this the right file?"
                 )
             except ErrorsFileError as error:
@@ -147,15 +149,20 @@ class Command(BaseCommand):
             # Check the next batch while writing one (docs/decisions/0005). Not when
             # throttled: the pauses of --sleep are taken as rows are read, between two writes.
             check_ahead=not pause.seconds,
+            # With --max-rejected, a batch that would pass the limit is rolled back, not committed.
+            keep=report.keep_batch if report.max_rejected is not None else None,
         )
-        for result in batches:
-            _forget_queries()
-            report.add_batch(result)
-            progress.update(report.totals)
-            if stop.requested():
-                # The batch just written is committed; the rest of the file is left unread.
-                break
-            pause.due = True
+        try:
+            for result in batches:
+                _forget_queries()
+                report.add_batch(result)
+                progress.update(report.totals)
+                if stop.requested():
+                    # The batch just written is committed; the rest of the file is left unread.
+                    break
+                pause.due = True
+        except services.BatchRefused:
+            raise TooManyRejected(report.max_rejected) from None
 
     def _finish(self, *, report: LoadReport, interrupted: bool, as_json: bool) -> None:
         """The summary, after every rejected row is reported and the errors file closed."""
