@@ -61,9 +61,13 @@ def user_for_claims(*, claims: dict, attribute_map: dict[str, str]):
     user = _read_user(username)
     if user is None:
         lms_user_id = updates.get("lms_user_id")
-        if lms_user_id is not None and get_user_model().objects.filter(lms_user_id=lms_user_id).exists():
+        holder = _holder_of(lms_user_id)
+        if holder is None:
+            return get_user_model()(username=username, **updates)
+        if holder != username:
             raise UserConflict(f"Another local user holds the LMS user id of {username!r}.")
-        return get_user_model()(username=username, **updates)
+        # A concurrent first request of the same caller stored the user after the read above.
+        user = _read_user(username)
     try:
         return _updated(user, updates)
     except IntegrityError as error:
@@ -120,6 +124,13 @@ def _updated(user, attributes: dict):
         for attribute, value in previous.items():
             setattr(user, attribute, value)
     return user
+
+
+def _holder_of(lms_user_id) -> str | None:
+    """The username of the local user holding ``lms_user_id``, if one does."""
+    if lms_user_id is None:
+        return None
+    return get_user_model().objects.filter(lms_user_id=lms_user_id).values_list("username", flat=True).first()
 
 
 def _read_user(username: str):

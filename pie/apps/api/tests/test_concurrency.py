@@ -4,6 +4,7 @@ import threading
 import uuid
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -55,3 +56,35 @@ def test_two_concurrent_identical_posts_give_one_201_one_duplicate_and_one_row()
         assert sorted(status for status, _ in answers) == [201, 400]
         assert [answer["error_code"] for status, answer in answers if status == 400] == ["duplicate_intent"]
         assert ProgramIntent.objects.filter(program_uuid=program).count() == 1
+
+
+def first_requests_together(token: str, writers: int) -> list[int]:
+    """GET as a caller PIE does not know yet from ``writers`` threads released at once; return the statuses."""
+    barrier = threading.Barrier(writers)
+    statuses = []
+
+    def get():
+        try:
+            client = APIClient(HTTP_AUTHORIZATION=f"JWT {token}")
+            barrier.wait(timeout=30)
+            statuses.append(client.get(LIST_URL, {"lms_user_id": 7}).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=get) for _ in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return statuses
+
+
+@pytest.mark.mysql
+@pytest.mark.django_db(transaction=True)
+def test_a_new_callers_concurrent_first_requests_all_pass_and_store_one_user():
+    """The first requests of a caller PIE does not know yet race to store it: none is refused."""
+    for round_ in range(ROUNDS * 4):
+        username, lms_user_id = f"pipeline{round_}", 9000 + round_
+        token = mint_lms_jwt(lms_user_id=lms_user_id, username=username, administrator=True)
+        assert first_requests_together(token, writers=8) == [200] * 8
+        assert get_user_model().objects.filter(username=username, lms_user_id=lms_user_id).count() == 1
