@@ -5,7 +5,7 @@ A retired learner's LMS user id is never stored: each is kept as the first 63 bi
 keyed BLAKE2b (a MAC) of the id, under the first salt of ``PIE_RETIREMENT_SALTS``; the
 other salts (earlier ones, as Open edX rotates ``RETIRED_USER_SALTS``) are still checked.
 Reads are by the hash's unique index: one query for one learner, or one for all the
-learners of a batch. Every write path of PIE asks here (``core.users`` for local users,
+learners of a batch (``core.sql.in_integers``). Every write path of PIE asks here (``core.users`` for local users,
 the intents' ``services`` and ``writing``).
 """
 
@@ -19,6 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from pie.apps.core.models import RetiredLearner
+from pie.apps.core.sql import in_integers
 
 HASH_COLUMN = RetiredLearner._meta.get_field("lms_user_id_hash").column
 
@@ -62,17 +63,13 @@ def retired_among_hashes(by_hash: dict[int, int], *, lock: bool = False, using: 
     """
     if not by_hash:
         return set()
-    # The hashes are ints made here, written as literals: one statement for a batch's
-    # thousands of learners, with no backend's parameter limit (SQLite's) in the way.
-    ops = connections[using].ops
-    sql = "SELECT {hash} FROM {table} WHERE {hash} IN ({hashes}){lock}".format(
-        hash=ops.quote_name(HASH_COLUMN),
-        table=ops.quote_name(RetiredLearner._meta.db_table),
-        hashes=", ".join(str(int(hashed)) for hashed in by_hash),
-        lock=" LOCK IN SHARE MODE" if lock and connections[using].vendor == "mysql" else "",
-    )
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql)
+    db = connections[using]
+    column, table = db.ops.quote_name(HASH_COLUMN), db.ops.quote_name(RetiredLearner._meta.db_table)
+    among, params = in_integers(db, column, by_hash)
+    lock_sql = " LOCK IN SHARE MODE" if lock and db.vendor == "mysql" else ""
+    sql = f"SELECT {column} FROM {table} WHERE {among}{lock_sql}"
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
         return {by_hash[hashed] for (hashed,) in cursor.fetchall()}
 
 

@@ -342,6 +342,23 @@ class TestMySQLStatements:
         stored = ProgramIntent.objects.filter(lms_user_id__in=[1, 3, 7]).order_by("lms_user_id")
         assert [intent.effective_timestamp.microsecond for intent in stored] == [1, 3, 7]
 
+    def test_a_rerun_reads_the_batchs_programs_of_its_learners_not_their_whole_history(
+        self, django_assert_max_num_queries
+    ):
+        """The cost of a re-run's read grows with the batch's own rows, however long its learners' histories."""
+        programs = [uuid.uuid4() for _ in range(50)]
+        services.record_intents([row(lms_user_id=str(n), program_uuid=str(p)) for n in (1, 2) for p in programs])
+        keys = [IntentKey(n, programs[0], WHEN, "BUNDLE_PURCHASE", "CERTAIN_YES") for n in (1, 2)]
+        keys.append(IntentKey(1, programs[0], WHEN, "BUNDLE_PURCHASE", "MAYBE"))  # not recorded
+        writer = writers.MySQLBatchWriter(connection)
+        with django_assert_max_num_queries(1) as context:
+            unrecorded = writer.unrecorded({key: writer.row(key) for key in keys})
+        assert unrecorded == [writer.row(keys[2])]
+        reads = [sql for sql in statements(context, "SELECT") if "retiredlearner" not in sql]
+        with connection.cursor() as cursor:
+            read_back = sum(cursor.execute(sql) or len(cursor.fetchall()) for sql in reads)
+        assert read_back == 2  # the two recorded rows of the batch, not the learners' 100 intents
+
     def test_a_row_is_its_keys_sql_literals(self):
         writer = writers.MySQLBatchWriter(connection)
         assert writer.row(IntentKey(1, PROGRAM, WHEN, "BUNDLE_PURCHASE", "CERTAIN_YES")) == (
@@ -406,6 +423,7 @@ class TestDryRun:
 
     def test_reads_learners_in_chunks(self, django_assert_num_queries, monkeypatch):
         monkeypatch.setattr(writers, "LOOKUP_CHUNK", 3)
+        monkeypatch.setattr(writers.MySQLBatchWriter, "PAIRS_PER_READ", 3)
         rows = [row(lms_user_id=str(n)) for n in range(1, 8)]
         # The retired learners in one read, the recorded rows in 3.
         with django_assert_num_queries(1 + 3):

@@ -13,18 +13,19 @@ in that order (``test_services`` checks the stored values of each column).
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import ClassVar
 
 from django.db import NotSupportedError
 
+from pie.apps.core.sql import in_integers
 from pie.apps.intents.constants import IntentCertainty, IntentKey, IntentReason
 from pie.apps.intents.models import ProgramIntent
 
 # Learners per read of ``unrecorded``: a default batch's learners in one read. Each read
 # returns with the GIL to take back from the checking thread, so fewer reads cost less
-# (docs/bulk_load.rst). The ids are SQL literals, so no parameter limit applies.
+# (docs/bulk_load.rst). ``core.sql.in_integers`` writes the list: no parameter limit applies.
 LOOKUP_CHUNK = 10_000
 
 INSERT_FIELDS = (*IntentKey._fields, "created")
@@ -87,25 +88,31 @@ class BatchWriter:
         """
         The rows (key -> row made by ``row``) whose intent the table does not hold yet.
 
-        One read per ``LOOKUP_CHUNK`` learners, served by the unique index (it starts with
-        ``lms_user_id``): its cost grows with those learners' intents, not with the table.
-        Each intent is read as one text (``_recorded_text_sql``), compared with the text
-        ``_probe`` makes of each row: a re-run reads millions of intents, and one value per
-        intent is the least the driver converts.
+        Read in a few statements (``_recorded_reads``), served by the unique index: their
+        cost grows with the batch's own learners' intents, not with the table. Each intent
+        is read as one text (``_recorded_text_sql``), compared with the text ``_probe``
+        makes of each row: a re-run reads millions of intents, and one value per intent is
+        the least the driver converts.
         """
         probes = list(map(self._probe, rows.values()))
         wanted = set(probes)
-        learners = sorted({key.lms_user_id for key in rows})
         recorded = set()
-        select = f"SELECT {self._recorded_text_sql()} FROM {self._table} WHERE {self._columns['lms_user_id']} IN "
+        select = f"SELECT {self._recorded_text_sql()} FROM {self._table} WHERE "
         with self.db.cursor() as cursor:
-            for start in range(0, len(learners), LOOKUP_CHUNK):
-                # Checked learner ids are ints, written as such ({:d} refuses anything else).
-                chunk = ", ".join(map("{:d}".format, learners[start : start + LOOKUP_CHUNK]))
-                cursor.execute(f"{select}({chunk})")
-                # Of the learners' intents, only those this batch sends are kept.
+            for where, params in self._recorded_reads(rows):
+                cursor.execute(select + where, params)
+                # Of the intents read, only those this batch sends are kept.
                 recorded.update(wanted.intersection(text for (text,) in cursor.fetchall()))
         return [row for probe, row in zip(probes, rows.values(), strict=True) if probe not in recorded]
+
+    def _recorded_reads(self, rows: Mapping[IntentKey, object]) -> Iterator[tuple[str, list | None]]:
+        """
+        The WHERE clauses (and parameters) that read every recorded intent of ``rows``: the
+        intents of their learners, ``LOOKUP_CHUNK`` learners a statement.
+        """
+        learners = sorted({key.lms_user_id for key in rows})
+        for start in range(0, len(learners), LOOKUP_CHUNK):
+            yield in_integers(self.db, self._columns["lms_user_id"], learners[start : start + LOOKUP_CHUNK])
 
     def _probe(self, row) -> str:
         raise NotImplementedError
@@ -179,6 +186,9 @@ class MySQLBatchWriter(BatchWriter):
     # Rows per INSERT statement: about 250 KB of SQL, far below the smallest default
     # max_allowed_packet (4 MB, MySQL 5.7).
     STATEMENT_ROWS = 2000
+    # (Learner, program) pairs per read of ``unrecorded``: a default batch's in two
+    # statements, each a range read well inside MySQL's range_optimizer_max_mem_size (8 MB).
+    PAIRS_PER_READ = 5000
 
     def __init__(self, db):
         super().__init__(db)
@@ -233,6 +243,21 @@ class MySQLBatchWriter(BatchWriter):
             if name in IntentKey._fields
         )
         return f"CONCAT_WS(', ', {', '.join(literals)})"
+
+    def _recorded_reads(self, rows: Mapping[IntentKey, object]) -> Iterator[tuple[str, None]]:
+        """
+        By (learner, program), the unique index's first two columns: a batch reads the
+        intents of its own learners for its own programs, about one per row, where reading
+        all of its learners' intents would read each learner's whole history (ADR 0021).
+        """
+        pairs = sorted({(key.lms_user_id, self._program_text(key.program_uuid)) for key in rows})
+        # Program texts matched their allowlist when first adapted; ids are ints ({:d}).
+        where = f"({self._columns['lms_user_id']}, {self._columns['program_uuid']}) IN "
+        for start in range(0, len(pairs), self.PAIRS_PER_READ):
+            chunk = ", ".join(
+                f"({user:d}, '{program}')" for user, program in pairs[start : start + self.PAIRS_PER_READ]
+            )
+            yield f"{where}({chunk})", None
 
 
 WRITERS = {writer.vendor: writer for writer in (SQLiteBatchWriter, MySQLBatchWriter)}
