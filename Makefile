@@ -115,7 +115,7 @@ upgrade: $(VPY) ## recompile requirements/*.txt from requirements/*.in with pip-
 	done
 
 ROWS ?= 1000000
-bench-bulk: $(VENV)/.test-installed ## benchmark bulk_insert_intents on SQLite against the driver floor (ROWS=1000000)
+bench-bulk: $(VENV)/.test-installed ## benchmark bulk_insert_intents on SQLite against the driver floor, and its peak RSS at ROWS and ROWS/10 (ROWS=1000000)
 	$(VPY) -m benchmarks.bench_bulk --rows $(ROWS) --database-url sqlite:///bench-data/bench.sqlite3
 
 bench-bulk-mysql: $(VENV)/.test-installed $(VENV)/.mysql-installed ## the same benchmark on MySQL/MariaDB (MYSQL_URL)
