@@ -102,28 +102,32 @@ docs: readme-check ## make readme-check, then build docs/ into docs/_build/html 
 mysql-build-deps: ## install (as root) or name the system packages mysqlclient needs to build
 	@sh scripts/mysql-build-deps.sh
 
+# Every requirements/*.in, in the order they read each other's pins (dev reads ci.txt, docs test.txt).
+REQUIREMENTS := pip-tools base mysql kafka test production ci dev docs
 upgrade: export CUSTOM_COMPILE_COMMAND=make upgrade
 upgrade: $(VPY) ## recompile requirements/*.txt from requirements/*.in with pip-tools
+	@missing="$(filter-out $(REQUIREMENTS),$(basename $(notdir $(wildcard requirements/*.in))))"; \
+		[ -z "$$missing" ] || { echo "make upgrade: add $$missing to REQUIREMENTS in the Makefile" >&2; exit 1; }
 	$(PIP) -r requirements/pip-tools.txt
-	cd requirements && for f in pip-tools base mysql kafka test production dev docs; do \
+	cd requirements && for f in $(REQUIREMENTS); do \
 		../$(VENV)/bin/pip-compile --quiet --allow-unsafe --strip-extras --no-emit-index-url \
 			--no-emit-find-links --upgrade -o $$f.txt $$f.in || exit 1; \
 	done
 
 ROWS ?= 1000000
-bench-bulk: $(VENV)/.test-installed ## benchmark bulk_insert_intents on SQLite against the driver floor (ROWS=1000000)
-	$(VPY) scripts/bench_bulk.py --rows $(ROWS) --database-url sqlite:///bench-data/bench.sqlite3
+bench-bulk: $(VENV)/.test-installed ## benchmark bulk_insert_intents on SQLite against the driver floor, and its peak RSS at ROWS and ROWS/10 (ROWS=1000000)
+	$(VPY) -m benchmarks.bench_bulk --rows $(ROWS) --database-url sqlite:///bench-data/bench.sqlite3
 
 bench-bulk-mysql: $(VENV)/.test-installed $(VENV)/.mysql-installed ## the same benchmark on MySQL/MariaDB (MYSQL_URL)
-	$(VPY) scripts/bench_bulk.py --rows $(ROWS) --database-url $(MYSQL_URL)_bench
+	$(VPY) -m benchmarks.bench_bulk --rows $(ROWS) --database-url $(MYSQL_URL)_bench
 
 bench-api: $(VENV)/.test-installed $(VENV)/.production-installed ## benchmark the HTTP API under gunicorn against a bare WSGI app, on MariaDB (ROWS=1000000)
-	@command -v wrk >/dev/null || sh scripts/install-wrk.sh
-	$(VPY) scripts/bench_api.py --rows $(ROWS) --database-url $(MYSQL_URL)_bench_api $(BENCH_API_ARGS)
+	@command -v wrk >/dev/null || sh benchmarks/install-wrk.sh
+	$(VPY) -m benchmarks.bench_api --rows $(ROWS) --database-url $(MYSQL_URL)_bench_api $(BENCH_API_ARGS)
 
 BULK_ROWS ?= 10000
 bench-bulk-api: $(VENV)/.test-installed $(VENV)/.production-installed ## benchmark POST /api/v1/program_intents/bulk/ under gunicorn against bulk_insert_intents, on MariaDB (BULK_ROWS=10000)
-	$(VPY) scripts/bench_bulk_api.py --rows $(BULK_ROWS) --database-url $(MYSQL_URL)_bench_bulk_api $(BENCH_BULK_API_ARGS)
+	$(VPY) -m benchmarks.bench_bulk_api --rows $(BULK_ROWS) --database-url $(MYSQL_URL)_bench_bulk_api $(BENCH_BULK_API_ARGS)
 
 clean: ## remove the virtualenv, caches, the built documentation and the local SQLite database
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis pie.sqlite3 docs/_build

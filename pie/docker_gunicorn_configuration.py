@@ -34,10 +34,8 @@ def _refuse_an_incomplete_configuration() -> None:
     settings_module = os.environ.get("DJANGO_SETTINGS_MODULE")
     if not settings_module:
         return
-    try:
-        from pie.settings.required import ConfigurationError
-    except ImportError:  # run from outside PIE's tree: an application of another project
-        return
+    from pie.settings.required import ConfigurationError
+
     try:
         importlib.import_module(settings_module)
     except ConfigurationError as error:

@@ -135,3 +135,39 @@ def test_the_import_graph_is_read():
     # The reader sees real imports: a test that found none would pass whatever the code did.
     assert "pie.apps.core.lms" in GRAPH["pie.apps.intents.validation"]
     assert "pie.apps.intents.services" in GRAPH["pie.apps.api.v1.views"]
+
+
+BENCHMARKS = PIE.parent / "benchmarks"
+
+
+def _imported_names(path: Path) -> list[tuple[str, str]]:
+    """``(module, name)`` for each ``from module import name`` of ``path``, anywhere in it."""
+    return [
+        (node.module, alias.name)
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path)))
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+        for alias in node.names
+    ]
+
+
+def test_the_benchmarks_use_only_public_names():
+    # The benchmarks are tools over the product: PIE's public functions, and what they share
+    # in benchmarks/common.py and serving.py; never a private helper of PIE's or of another benchmark.
+    private = sorted(
+        f"{path.name} imports {module}.{name}"
+        for path in BENCHMARKS.glob("*.py")
+        for module, name in _imported_names(path)
+        if module.split(".")[0] in ("pie", "benchmarks") and name.startswith("_")
+    )
+    assert not private
+    assert ("benchmarks.common", "generate_rows") in _imported_names(BENCHMARKS / "bench_bulk.py")
+
+
+def test_the_product_knows_nothing_of_the_benchmarks():
+    knowing = sorted(
+        str(path.relative_to(PIE.parent))
+        for path in PIE.rglob("*.py")
+        if "tests" not in path.relative_to(PIE).parts
+        and any(word in path.read_text() for word in ("benchmarks", "bare_wsgi", "bare_gunicorn"))
+    )
+    assert not knowing

@@ -61,14 +61,15 @@ def start_server(database_url: str, *, migrate: bool = True, settings: dict | No
         stdout=stdout,
         stderr=subprocess.PIPE,
     )
-    for _ in range(100):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
         try:
             connection = HTTPConnection("127.0.0.1", port, timeout=5)
             connection.request("GET", "/api/schema/")
             connection.getresponse().read()
             return process, port
         except OSError:
-            time.sleep(0.1)
+            time.sleep(0.1)  # not listening yet: poll again
     process.terminate()
     pytest.fail(f"gunicorn did not answer: {process.stderr.read1().decode()}")
 
@@ -144,32 +145,48 @@ def test_health_says_unavailable_when_the_sqlite_file_has_no_schema(tmp_path):
 
 
 class Lines:
-    """The lines a child process writes to standard output, read as they come (a thread)."""
+    """
+    The lines a child gunicorn writes to standard output, read as they come (a thread), and
+    taken a stretch at a time up to a marker: a request of its own, to a path no one else
+    asks for. A request's line is written before its answer, so every request answered
+    before the marker was sent has its line before the marker's.
+    """
 
-    def __init__(self, stream):
+    def __init__(self, stream, *, port: int):
         self.lines: list[str] = []
+        self._port = port
+        self._seen = 0
+        self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
         self._thread.start()
 
     def _read(self, stream) -> None:
         for line in iter(stream.readline, b""):
-            self.lines.append(line.decode())
+            with self._changed:
+                self.lines.append(line.decode())
+                self._changed.notify_all()
 
-    def after(self, count: int, *, wait_for: int) -> list[str]:
-        """The lines after the first ``count``, once there are at least ``wait_for`` of them (or 10 s)."""
-        for _ in range(100):
-            if len(self.lines) >= count + wait_for:
-                break
-            time.sleep(0.1)
-        time.sleep(0.3)  # anything written late is counted too
-        return self.lines[count:]
+    def next_stretch(self) -> list[str]:
+        """The lines since the last stretch (or the start), once a marker request's line ends them."""
+        marker = f"/marker-{uuid.uuid4().hex}/"
+        status, _, _ = get(self._port, marker)
+        assert status == 404
+
+        def marker_line() -> int | None:
+            return next((n for n in range(self._seen, len(self.lines)) if marker in self.lines[n]), None)
+
+        with self._changed:
+            assert self._changed.wait_for(lambda: marker_line() is not None, timeout=30), "no line for the marker"
+            end = marker_line()
+            stretch, self._seen = self.lines[self._seen : end], end + 1
+        return stretch
 
 
 def test_each_request_is_one_json_line_on_standard_output(tmp_path):
     process, port = start_server(f"sqlite:///{tmp_path / 'log.sqlite3'}", stdout=subprocess.PIPE)
     try:
-        output = Lines(process.stdout)
-        before = len(output.after(0, wait_for=1))  # the readiness probes
+        output = Lines(process.stdout, port=port)
+        output.next_stretch()  # the readiness probes'
         token = mint_lms_jwt(lms_user_id=7, username="learner7")
         connection = HTTPConnection("127.0.0.1", port, timeout=10)
         connection.request(
@@ -179,9 +196,9 @@ def test_each_request_is_one_json_line_on_standard_output(tmp_path):
         )
         response = connection.getresponse()
         response.read()
-        (line,) = output.after(before, wait_for=1)
+        (line,) = output.next_stretch()
         status, _, _ = get(port, "/health/")
-        (anonymous,) = output.after(before + 1, wait_for=1)
+        (anonymous,) = output.next_stretch()
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -209,15 +226,15 @@ def test_the_lines_of_concurrent_workers_never_interleave(tmp_path):
     settings = {"GUNICORN_WORKERS": "2", "PYTHONUNBUFFERED": "1"}
     process, port = start_server(f"sqlite:///{tmp_path / 'log.sqlite3'}", settings=settings, stdout=subprocess.PIPE)
     try:
-        output = Lines(process.stdout)
-        before = len(output.after(0, wait_for=1))
+        output = Lines(process.stdout, port=port)
+        output.next_stretch()
 
         def health(_):
             return get(port, "/health/")[0]
 
         with ThreadPoolExecutor(16) as pool:
             statuses = list(pool.map(health, range(400)))
-        lines = output.after(before, wait_for=400)
+        lines = output.next_stretch()
     finally:
         process.terminate()
         process.wait(timeout=30)

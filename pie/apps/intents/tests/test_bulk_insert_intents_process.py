@@ -12,7 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
+import threading
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -221,44 +221,106 @@ def peak_rss_mb(child: subprocess.Popen) -> float:
     return usage.ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
 
 
-def test_input_without_line_ends_is_read_in_bounded_memory_and_stops_on_sigterm(child_db):
-    """/dev/zero is one endless line: it is read past a chunk at a time, never held whole."""
+class Feeder:
+    """
+    A thread writing a FIFO that the child reads: ``head``, then ``chunk`` ``chunks`` times
+    (endlessly without ``chunks``), then ``tail``. Once ``fed_after`` chunks are written,
+    ``fed`` is set: a pipe holds a few kB, so the child has read all the rest; with
+    ``hold``, the writing then waits for ``resume``. Ends when the child closes its end.
+    """
+
+    def __init__(self, fifo: Path, *, chunk: bytes, fed_after: int, head=b"", tail=b"", chunks=None, hold=False):
+        self.fed, self.resume, self._stop = threading.Event(), threading.Event(), threading.Event()
+        self._args = (fifo, head, chunk, chunks, tail, fed_after, hold)
+        self._thread = threading.Thread(target=self._feed, daemon=True)
+        self._thread.start()
+
+    def _feed(self) -> None:
+        fifo, head, chunk, chunks, tail, fed_after, hold = self._args
+        try:
+            with open(fifo, "wb", buffering=0) as out:  # opens once the child opens its end
+                _write_all(out, head)
+                written = 0
+                while (chunks is None or written < chunks) and not self._stop.is_set():
+                    _write_all(out, chunk)
+                    written += 1
+                    if written == fed_after:
+                        self.fed.set()
+                        if hold:
+                            self.resume.wait()
+                _write_all(out, tail)
+        except BrokenPipeError:
+            pass  # the child stopped reading
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.resume.set()
+
+
+def _write_all(out, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[out.write(view) :]
+
+
+def test_input_without_line_ends_is_read_in_bounded_memory_and_stops_on_sigterm(child_db, tmp_path):
+    """An endless line (zeros through a FIFO) is read past a chunk at a time, never held whole."""
+    fifo = tmp_path / "zeros.csv"
+    os.mkfifo(fifo)
     child = subprocess.Popen(
-        [sys.executable, "manage.py", "bulk_insert_intents", "/dev/zero"],
+        [sys.executable, "manage.py", "bulk_insert_intents", str(fifo)],
         cwd=ROOT,
         env=child_db.env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(4)  # reading /dev/zero at full speed: an unbounded reader would hold GBs by now
-    assert child.poll() is None
-    peak = peak_rss_mb(child)
-    stopped_at = time.monotonic()
-    child.send_signal(signal.SIGTERM)
-    child.wait(timeout=30)
-    assert time.monotonic() - stopped_at < 5
+    feeder = Feeder(fifo, chunk=b"\0" * 2**20, fed_after=256)
+    try:
+        # 256 MB read: an unbounded reader would hold more than the bound by now.
+        assert feeder.fed.wait(timeout=300), "the child did not read 256 MB"
+        assert child.poll() is None
+        peak = peak_rss_mb(child)
+        child.send_signal(signal.SIGTERM)
+        # The line never ends: only the signal stops the read.
+        child.wait(timeout=60)
+    finally:
+        feeder.stop()
     assert peak < 200, f"peak RSS {peak:.0f} MB"
     error = child.stderr.read()
     assert child.returncode == 1
     assert "Traceback" not in error
-    assert error.strip().splitlines()[-1].startswith("CommandError: /dev/zero")
+    assert error.strip().splitlines()[-1].startswith(f"CommandError: {fifo}")
 
 
 def test_sigterm_during_a_long_stretch_without_rows_stops_promptly_with_a_true_summary(child_db, tmp_path):
-    path = tmp_path / "blank.csv"
-    with path.open("w") as out:
-        out.write("user_id,program_uuid,intent_reason,intent_certainty,effective_time\n")
-        out.write("1,6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e,BUNDLE_PURCHASE,MAYBE,2022-07-01 00:00:00 Z\n")
-        out.write("\n" * 150_000_000)
-        out.write("2,6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e,BUNDLE_PURCHASE,MAYBE,2022-07-01 00:00:00 Z\n")
-    child = start(child_db, path)
-    time.sleep(3)
-    assert child.poll() is None, "the stretch of blank lines should take longer than this to read"
-    stopped_at = time.monotonic()
-    child.send_signal(signal.SIGTERM)
-    stdout, stderr = child.communicate(timeout=60)
-    assert time.monotonic() - stopped_at < 5
+    """
+    A row, 150 MB of blank lines, a row, through a FIFO held part-way into the blank lines
+    until the signal is sent: the command stops within the stretch, not at its end.
+    """
+    fifo = tmp_path / "blank.csv"
+    os.mkfifo(fifo)
+    child = start(child_db, fifo)
+    feeder = Feeder(
+        fifo,
+        head=(
+            b"user_id,program_uuid,intent_reason,intent_certainty,effective_time\n"
+            b"1,6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e,BUNDLE_PURCHASE,MAYBE,2022-07-01 00:00:00 Z\n"
+        ),
+        chunk=b"\n" * 2**20,
+        chunks=150,
+        tail=b"2,6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e,BUNDLE_PURCHASE,MAYBE,2022-07-01 00:00:00 Z\n",
+        fed_after=8,
+        hold=True,
+    )
+    try:
+        assert feeder.fed.wait(timeout=120), "the child did not read the first 8 MB of blank lines"
+        assert child.poll() is None, "the stretch of blank lines is held open: the read cannot have ended"
+        child.send_signal(signal.SIGTERM)
+        feeder.resume.set()  # the rest of the stretch, and the last row, are there to be read
+        stdout, stderr = child.communicate(timeout=60)
+    finally:
+        feeder.stop()
     assert child.returncode == EXIT_INTERRUPTED, stderr
     summary = json.loads(stdout.splitlines()[-1])
     # The last row was never read, and the summary says so.

@@ -3,6 +3,6 @@ The write path below ``services``: the SQL that records intents.
 
 ``single`` inserts one intent (``services.record_intent``); ``batches`` checks and writes a
 stream of them in batches (``services.iter_record_intents``), through one ``writers`` class
-per backend. Nothing here is called but by ``services``; the rules an intent's values must
-meet stay in ``validation``.
+per backend. Nothing here is called but by ``services`` (``intake.report`` reads the types of
+its results); the rules an intent's values must meet stay in ``validation``.
 """

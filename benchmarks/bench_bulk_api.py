@@ -1,15 +1,16 @@
-#!/usr/bin/env python
 """
 Benchmark ``POST /api/v1/program_intents/bulk/`` against ``bulk_insert_intents`` on the same rows, in one run.
 
     make bench-bulk-api                 # 10,000 intents a request, MariaDB, median of 3
     make bench-bulk-api BULK_ROWS=1000  # a smaller request (CI's smoke)
+    python -m benchmarks.bench_bulk_api --rows 1000 --rounds 1 --database-url mysql://root:@127.0.0.1:3306/pie_bench_bulk_api
 
-1. Generates the bulk benchmark's rows (``bench_bulk.generate_rows``: many learners and
-   programs, every reason and certainty, some duplicates, a rare bad row) and writes them
-   as the bulk CSV, as the same CSV gzip-compressed, and as a JSON body.
-2. Serves PIE as ``make bench-api`` does: gunicorn with ``pie/docker_gunicorn_configuration.py``,
-   ``pie.settings.production``, a fresh RS512 key pair; the token is a staff one
+1. Generates the benchmarks' warehouse rows (``benchmarks.common.generate_rows``: many
+   learners and programs, every reason and certainty, some repeats, a rare bad row) and
+   writes them as the bulk CSV, as the same CSV gzip-compressed, and as a JSON body.
+2. Serves PIE as ``make bench-api`` does (``benchmarks.serving``): gunicorn with
+   ``pie/docker_gunicorn_configuration.py``, ``pie.settings.production``, a fresh RS512
+   key pair; the token is a staff one
    (``administrator: true``), as a warehouse pipeline's service account holds.
 3. Each round, into an emptied table (``TRUNCATE``): the command in a child process (its
    ``--json`` summary's elapsed time, which excludes Python and Django start-up), then each
@@ -26,16 +27,21 @@ import argparse
 import gzip
 import json
 import statistics
-import subprocess
 import sys
 import time
 from http.client import HTTPConnection
-from pathlib import Path
-from urllib.parse import urlparse
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_api import Keys, environments, gunicorn
-from bench_bulk import DATA_DIR, HEADER, ROOT, TABLE, _env, _mysql_connect, generate_rows, reset_database
+from benchmarks.common import (
+    DATA_DIR,
+    HEADER,
+    TABLE,
+    database_name,
+    generate_rows,
+    load_with_command,
+    mysql_connect,
+    reset_database,
+)
+from benchmarks.serving import Keys, environments, gunicorn
 
 BULK = "/api/v1/program_intents/bulk/"
 
@@ -73,7 +79,7 @@ def post(port: int, data: bytes, headers: dict, token: str) -> tuple[int, dict, 
 
 
 def truncate(url: str) -> None:
-    database = _mysql_connect(url, database=urlparse(url).path.lstrip("/"))
+    database = mysql_connect(url, database=database_name(url))
     with database.cursor() as cursor:
         cursor.execute(f"TRUNCATE TABLE {TABLE}")
     database.close()
@@ -81,7 +87,7 @@ def truncate(url: str) -> None:
 
 def table_digest(url: str) -> tuple:
     """The table's rows as the five de-duplication fields, in a form to compare across loads."""
-    database = _mysql_connect(url, database=urlparse(url).path.lstrip("/"))
+    database = mysql_connect(url, database=database_name(url))
     with database.cursor() as cursor:
         cursor.execute(
             f"SELECT COUNT(*), SUM(CRC32(CONCAT_WS('|', lms_user_id, program_uuid, reason, certainty, "
@@ -90,14 +96,6 @@ def table_digest(url: str) -> tuple:
         count, digest = cursor.fetchone()
     database.close()
     return int(count), int(digest or 0)
-
-
-def run_command(url: str, path: Path) -> dict:
-    argv = [sys.executable, "manage.py", "bulk_insert_intents", str(path), "--json"]
-    result = subprocess.run(argv, cwd=ROOT, env=_env(url), capture_output=True, text=True, check=False)
-    if result.returncode not in (0, 2):  # 2: some rows rejected, which the generator makes
-        sys.exit(f"bulk_insert_intents failed ({result.returncode}): {result.stderr[-2000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -124,7 +122,7 @@ def main() -> None:
     samples: dict[str, list[float]] = {"command": [], "json": [], "csv": [], "csv.gz": [], "json retry": []}
     counts: dict[str, set] = {kind: set() for kind in samples}
     tables: dict[str, set] = {kind: set() for kind in ("command", "json", "csv", "csv.gz")}
-    with gunicorn("pie.wsgi:application", port=args.port, env=pie_env, chdir=ROOT, ready="/health/"):
+    with gunicorn("pie.wsgi:application", port=args.port, env=pie_env):
         # Warm-up: both workers have imported everything and know the staff user.
         for _ in range(6):
             status, answer, _ = post(args.port, *payloads["json"], token)
@@ -132,7 +130,7 @@ def main() -> None:
                 sys.exit(f"warm-up: {status} {answer}")
         for _ in range(args.rounds):
             truncate(url)
-            summary = run_command(url, csv_path)
+            summary = load_with_command(url=url, csv_path=csv_path)
             samples["command"].append(summary["elapsed_seconds"])
             counts["command"].add((summary["created"], summary["duplicates"], summary["rejected"]))
             tables["command"].add(table_digest(url))

@@ -1,22 +1,24 @@
-#!/usr/bin/env python
 """
 Benchmark PIE's HTTP API against a bare WSGI app on the same machine, in one run.
 
     make bench-api                 # 1,000,000 intents for 100,000 learners, MariaDB
-    make bench-api ROWS=20000      # the same, smaller (CI runs a smoke of it)
+    make bench-api ROWS=20000      # the same, smaller (a smoke)
+    python -m benchmarks.bench_api --rows 20000 --database-url mysql://root:@127.0.0.1:3306/pie_bench_api
 
-1. Seeds a fresh MariaDB database through ``bulk_insert_intents`` (the bulk benchmark's
-   generator, ``ROWS / 10`` learners), plus one learner with 10,000 intents over 1,000
-   programs.
-2. Serves, with ``pie/docker_gunicorn_configuration.py`` (2 workers x 4 threads, gthread):
-   the ceiling (``scripts/bare_wsgi.py``: JSON after one ``SELECT 1``), then PIE with
-   ``pie.settings.production`` configured as an operator would: a freshly generated RS512
-   key pair, its public half as the JWK set, tokens signed with the private half.
-3. From wrk (a second process, ``scripts/bench_api.lua``): the ceiling, PIE's ``/health/``,
+1. Seeds a fresh MariaDB database through ``bulk_insert_intents`` (the generator of
+   ``benchmarks.common``, ``ROWS / 10`` learners), plus one learner with 10,000 intents
+   over 1,000 programs.
+2. Serves (``benchmarks.serving``, 2 workers x 4 threads, gthread) the ceiling
+   (``bare_wsgi.py``: JSON after one ``SELECT 1``, with PIE's gunicorn settings), then PIE
+   with ``pie/docker_gunicorn_configuration.py`` and ``pie.settings.production`` configured
+   as an operator would: a freshly generated RS512 key pair, its public half as the JWK
+   set, tokens signed with the private half.
+3. From wrk (a second process, ``bench_api.lua``): the ceiling, PIE's ``/health/``,
    and the dashboard mix (90% GET ``most_recent_and_certain``, 10% POST of a new intent)
    over 5,000 learners' tokens, after a warm-up that made each learner's local user.
 4. The GET latency of a 10-intent learner and of the 10,000-intent learner, one request
-   at a time, against the bare driver running the selector's own SQL.
+   at a time, against the bare driver running the selector's own SQL (captured from the
+   selector itself, run once under ``CaptureQueriesContext``).
 
 Prints a table, then one JSON line. Exits non-zero when a request failed (any status but
 200/201, a socket error, a timeout) or when PIE's answer differs from the database's.
@@ -32,16 +34,21 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from http.client import HTTPConnection
-from pathlib import Path
-from urllib.parse import urlparse
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_bulk import DATA_DIR, ROOT, _mysql_connect, reset_database, write_csv
+from benchmarks.common import (
+    DATA_DIR,
+    ROOT,
+    TABLE,
+    database_name,
+    learners_for,
+    load_with_command,
+    mysql_connect,
+    reset_database,
+    write_csv,
+)
+from benchmarks.serving import BARE_CONFIG, Keys, environments, gunicorn, http_get
 
 HEAVY_LEARNER = 2_000_000_000
-ISSUER, AUDIENCE = "https://lms.example.com/oauth2", "pie-bench"
 LIST = "/api/v1/program_intents/most_recent_and_certain/"
 
 
@@ -68,116 +75,13 @@ def seed(*, url: str, rows: int, learners: int) -> None:
         print(f"generating {path} ...", flush=True)
         write_csv(path=path, rows=rows, seed=20240701, learners=learners, extra_rows=heavy_rows())
     reset_database(url=url)
-    env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="pie.settings.local")
-    subprocess.run(
-        [sys.executable, "manage.py", "bulk_insert_intents", str(path)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        check=False,
-    )
-
-
-class Keys:
-    """A fresh RS512 key pair: the public half for PIE's settings, the private half to sign tokens."""
-
-    def __init__(self):
-        import jwt
-        from cryptography.hazmat.primitives.asymmetric import rsa
-        from jwt.algorithms import RSAAlgorithm
-
-        self._jwt = jwt
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        public = json.loads(RSAAlgorithm.to_jwk(self._key.public_key()))
-        self.jwk_set = json.dumps({"keys": [{**public, "kid": "bench", "use": "sig"}]})
-
-    def token(self, lms_user_id: int, *, administrator: bool = False) -> str:
-        now = int(time.time())
-        claims = {
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-            "iat": now,
-            "exp": now + 3 * 3600,
-            "user_id": lms_user_id,
-            "preferred_username": f"learner{lms_user_id}",
-            "email": f"learner{lms_user_id}@example.com",
-            "administrator": administrator,
-            "version": "1.2.0",
-            "scopes": ["user_id", "email", "profile"],
-            "filters": [],
-        }
-        return self._jwt.encode(claims, self._key, algorithm="RS512", headers={"kid": "bench"})
-
-
-def environments(url: str, keys: Keys) -> tuple[dict, dict]:
-    """The benchmark's environment, and PIE's: production settings as an operator gives them, trusting ``keys``."""
-    env = dict(os.environ, DATABASE_URL=url)
-    env.pop("PYTHONPATH", None)
-    pie_env = {
-        **env,
-        "DJANGO_SETTINGS_MODULE": "pie.settings.production",
-        "SECRET_KEY": uuid.uuid4().hex * 2,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "JWT_PUBLIC_SIGNING_JWK_SET": keys.jwk_set,
-        "JWT_ISSUERS": json.dumps([{"ISSUER": ISSUER, "AUDIENCE": AUDIENCE, "SECRET_KEY": None}]),
-        "CACHE_REDIS_URL": os.environ.get("PIE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
-        "PIE_RETIREMENT_SALTS": uuid.uuid4().hex,
-        "SOCIAL_AUTH_EDX_OAUTH2_KEY": "pie-bench-sso-key",
-        "SOCIAL_AUTH_EDX_OAUTH2_SECRET": uuid.uuid4().hex,
-        "SOCIAL_AUTH_EDX_OAUTH2_URL_ROOT": "http://127.0.0.1:18000",
-    }
-    return env, pie_env
-
-
-@contextmanager
-def gunicorn(app: str, *, port: int, env: dict, chdir: Path, ready: str):
-    """A gunicorn with PIE's configuration module serving ``app``, until the block ends."""
-    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2", "GUNICORN_THREADS": "4"}
-    config = ROOT / "pie" / "docker_gunicorn_configuration.py"
-    log = (DATA_DIR / f"gunicorn-{port}.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(config), "--chdir", str(chdir), app],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        _wait_until_up(port, server, ready)
-        yield
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
-
-
-def _wait_until_up(port: int, server: subprocess.Popen, path: str) -> None:
-    for _ in range(300):
-        if server.poll() is not None:
-            sys.exit(f"gunicorn on port {port} exited; see {DATA_DIR}/gunicorn-{port}.log")
-        try:
-            status, _ = http_get(port, path)
-            if status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    sys.exit(f"gunicorn on port {port} did not answer")
-
-
-def http_get(port: int, path: str, token: str | None = None):
-    connection = HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request("GET", path, headers={"Authorization": f"JWT {token}"} if token else {})
-    response = connection.getresponse()
-    body = response.read()
-    connection.close()
-    return response.status, body
+    load_with_command(url=url, csv_path=path)
 
 
 def wrk(url: str, *, mode: str, seconds: int, env: dict, threads: int = 2, connections: int = 16) -> dict:
     """Run wrk; its counts and latency percentiles."""
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s"]
-    command += ["-s", str(ROOT / "scripts/bench_api.lua"), url]
+    command += ["-s", str(ROOT / "benchmarks" / "bench_api.lua"), url]
     output = subprocess.run(command, env={**env, "PIE_BENCH_MODE": mode}, capture_output=True, text=True, check=True)
     result = json.loads(output.stdout.split("RESULT ", 1)[1].splitlines()[0])
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
@@ -194,17 +98,18 @@ def median_ms(call, times: int) -> float:
     return statistics.median(samples)
 
 
-def driver_connection(url: str):
-    """A bare MySQLdb connection in the session Django gives its own (autocommit, isolation, modes, UTC)."""
-    database = _mysql_connect(url, database=urlparse(url).path.lstrip("/"))
-    database.autocommit(True)
-    with database.cursor() as cursor:
-        cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
-        cursor.execute(
-            "SET sql_mode='STRICT_TRANS_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO', "
-            "time_zone='+00:00'"
-        )
-    return database
+def selector_sql(learner: int) -> str:
+    """The SQL PIE's read rule runs for ``learner``: the selector itself, run once, its query captured."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from pie.apps.intents.selectors import most_recent_and_certain
+
+    with CaptureQueriesContext(connection) as captured:
+        most_recent_and_certain(lms_user_id=learner)
+    (query,) = captured.captured_queries
+    connection.close()
+    return query["sql"]
 
 
 def latencies(*, port: int, url: str, keys: Keys, learner: int, seconds: int, env: dict) -> dict:
@@ -212,12 +117,11 @@ def latencies(*, port: int, url: str, keys: Keys, learner: int, seconds: int, en
     PIE's GET for ``learner``, one request at a time (wrk, one connection), and the bare
     driver running the selector's own SQL as many times, in the same session settings.
     """
-    from pie.apps.intents.selectors import _most_recent_and_certain_sql
-
     token = keys.token(learner)
-    database = driver_connection(url)
+    sql = selector_sql(learner)
+    database = mysql_connect(url, database=database_name(url), session=True)
+    database.autocommit(True)
     cursor = database.cursor()
-    sql = _most_recent_and_certain_sql("mysql", None) % learner
 
     def query():
         cursor.execute(sql)
@@ -255,23 +159,22 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=5000, help="learners in the mix")
     parser.add_argument("--port", type=int, default=18791, help="PIE's port; the ceiling's is the next one")
     args = parser.parse_args()
-    url, learners = args.database_url, max(args.rows // 10, 10)
+    url, learners = args.database_url, learners_for(args.rows)
     print(f"{args.rows} intents for {learners} learners, and learner {HEAVY_LEARNER} with 10,000; {url}", flush=True)
     seed(url=url, rows=args.rows, learners=learners)
     keys = Keys()
     env, pie_env = environments(url, keys)
     os.environ.update(pie_env)
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
     ceiling_port = args.port + 1
-    with gunicorn("bare_wsgi:application", port=ceiling_port, env=env, chdir=ROOT / "scripts", ready="/"):
+    with gunicorn("benchmarks.bare_wsgi:application", port=ceiling_port, env=env, config=BARE_CONFIG, ready="/"):
         ceiling = wrk(f"http://127.0.0.1:{ceiling_port}/", mode="get", seconds=args.seconds, env=env)
     tokens_file = DATA_DIR / "api-tokens.txt"
     tokens = {n: keys.token(n) for n in range(1, min(args.tokens, learners) + 1)}
     tokens_file.write_text("".join(f"{n} {token}\n" for n, token in tokens.items()))
-    with gunicorn("pie.wsgi:application", port=args.port, env=pie_env, chdir=ROOT, ready="/health/"):
+    with gunicorn("pie.wsgi:application", port=args.port, env=pie_env):
         health = wrk(f"http://127.0.0.1:{args.port}/health/", mode="get", seconds=args.seconds, env=env)
         with ThreadPoolExecutor(8) as pool:  # the warm-up: each learner's local user
             statuses = set(pool.map(lambda token: http_get(args.port, LIST, token)[0], tokens.values()))
@@ -292,11 +195,9 @@ def main() -> None:
 
 
 def _learner_with(url: str, *, intents: int) -> int:
-    database = _mysql_connect(url, database=urlparse(url).path.lstrip("/"))
+    database = mysql_connect(url, database=database_name(url))
     with database.cursor() as cursor:
-        cursor.execute(
-            f"SELECT lms_user_id FROM intents_programintent GROUP BY lms_user_id HAVING COUNT(*) = {intents:d} LIMIT 1"
-        )
+        cursor.execute(f"SELECT lms_user_id FROM {TABLE} GROUP BY lms_user_id HAVING COUNT(*) = {intents:d} LIMIT 1")
         row = cursor.fetchone()
     database.close()
     if row is None:

@@ -1,16 +1,15 @@
 """
 The ceiling of ``make bench-api``: a bare WSGI app that answers JSON after one ``SELECT 1``
-on a persistent connection (one per thread), served by the same gunicorn settings as PIE.
-Whatever PIE adds over this is PIE's own cost.
+on a persistent connection (one per thread), served with PIE's gunicorn settings
+(``bare_gunicorn.py``). Whatever PIE adds over this is PIE's own cost.
 """
 
 import os
 import threading
-from urllib.parse import urlparse
 
-import MySQLdb
+from benchmarks.common import database_name, mysql_connect
 
-_URL = urlparse(os.environ["DATABASE_URL"])
+_URL = os.environ["DATABASE_URL"]
 _local = threading.local()
 _BODY = b'{"status": "OK"}'
 
@@ -18,13 +17,7 @@ _BODY = b'{"status": "OK"}'
 def _cursor():
     connection = getattr(_local, "connection", None)
     if connection is None:
-        connection = _local.connection = MySQLdb.connect(
-            host=_URL.hostname or "127.0.0.1",
-            port=_URL.port or 3306,
-            user=_URL.username or "root",
-            password=_URL.password or "",
-            database=_URL.path.lstrip("/"),
-        )
+        connection = _local.connection = mysql_connect(_URL, database=database_name(_URL))
     return connection.cursor()
 
 
