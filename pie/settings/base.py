@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "social_django",
     "pie.apps.core",
     "pie.apps.intents",
+    "pie.apps.catalog",
     "pie.apps.api",
 ]
 
@@ -380,6 +381,15 @@ PIE_EVENT_BUS_CLAIM_PENDING_AFTER_SECONDS = env.int("PIE_EVENT_BUS_CLAIM_PENDING
 PIE_EVENT_WRITE_ATTEMPTS = env.int("PIE_EVENT_WRITE_ATTEMPTS", default=5)
 PIE_EVENT_RETRY_INITIAL_DELAY_SECONDS = env.float("PIE_EVENT_RETRY_INITIAL_DELAY_SECONDS", default=0.5)
 PIE_EVENT_RETRY_MAX_DELAY_SECONDS = env.float("PIE_EVENT_RETRY_MAX_DELAY_SECONDS", default=30.0)
+
+# The program catalog (manage.py copy_catalog): course-discovery's API, and the LMS's OAuth2
+# provider with PIE's backend-service client credentials, the names every IDA uses.
+# Each request to discovery or the LMS has this timeout (seconds; a failed page is retried).
+COURSE_CATALOG_API_URL = env.str("COURSE_CATALOG_API_URL", default=None)
+BACKEND_SERVICE_EDX_OAUTH2_PROVIDER_URL = env.str("BACKEND_SERVICE_EDX_OAUTH2_PROVIDER_URL", default=None)
+BACKEND_SERVICE_EDX_OAUTH2_KEY = env.str("BACKEND_SERVICE_EDX_OAUTH2_KEY", default=None)
+BACKEND_SERVICE_EDX_OAUTH2_SECRET = env.str("BACKEND_SERVICE_EDX_OAUTH2_SECRET", default=None)
+PIE_CATALOG_REQUEST_TIMEOUT_SECONDS = env.float("PIE_CATALOG_REQUEST_TIMEOUT_SECONDS", default=10.0)
 
 # The request log (pie.apps.core.request_log): one JSON line per request on standard output,
 # from django-structlog's middleware. No IP address (personal data), no Django user id (the
