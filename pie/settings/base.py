@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "pie.apps.core",
     "pie.apps.intents",
     "pie.apps.catalog",
+    "pie.apps.engagement",
     "pie.apps.api",
 ]
 

@@ -167,7 +167,8 @@ def retire_learner(*, lms_user_id: int, username: str | None = None) -> Retireme
     logs what it removed, with the LMS user id as the only identifier. First the learner's
     salted hash is kept and committed (``core.retirement``); then, in a second transaction,
     their intents, their local user (by LMS user id, and by ``username``, the LMS's original
-    username, for a user stored without an id) and their kept failed events are deleted.
+    username, for a user stored without an id), their kept failed events and what the apps
+    that receive ``retirement.learner_retired`` keep of them are deleted.
     Every writer reads the hash with a lock after writing, in its own transaction, so a
     write racing this one is refused, or committed early enough for the deletion to find it
     (ADR 0017). Should the deletion fail, the learner is refused already and the retirement
@@ -177,6 +178,7 @@ def retire_learner(*, lms_user_id: int, username: str | None = None) -> Retireme
     serialised(lambda: retirement.mark_retired(lms_user_id), what="keeping a retired learner's hash")
 
     def delete() -> RetirementResult:
+        retirement.learner_retired.send(sender=RetirementResult, lms_user_id=lms_user_id)
         users = get_user_model().objects.filter(lms_user_id=lms_user_id)
         if username:
             users = users | get_user_model().objects.filter(username=username, lms_user_id__isnull=True)

@@ -1,0 +1,118 @@
+"""
+The write path of course facts: a fact (a state as of its source time) is kept, then its
+learner is evaluated against the engagement rules, under one per-learner lock, in one transaction.
+
+A rule that goes from incomplete to complete records its intent through the intents'
+service layer (``record_intent``); one that stays complete, or breaks, records nothing.
+As every writer does (ADR 0017), the fact is written first, then the learner's retirement
+hash is read with a lock: a retired learner's fact is rolled back and refused.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pie.apps.catalog.selectors import counted_runs
+from pie.apps.core import retirement
+from pie.apps.core.transactions import serialised
+from pie.apps.engagement import rules
+from pie.apps.engagement.models import CourseFact, FactKind, LearnerLock, ProgramRuleState
+from pie.apps.intents import services as intents
+from pie.apps.intents.exceptions import LearnerRetiredError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FactOutcome:
+    """What a fact did: whether it changed what PIE knows, and the intents it recorded (new ones)."""
+
+    changed: bool
+    recorded: list[dict] = field(default_factory=list)
+
+
+def record_enrollment(*, lms_user_id: int, run_key: str, is_active: bool, mode: str, at: datetime) -> FactOutcome:
+    """
+    Keep that the learner's enrollment in ``run_key`` was in this state as of ``at`` (its
+    source time), then evaluate the learner. A state already kept (a redelivery, the LMS's
+    ``CHANGED`` then ``CREATED`` pair) changes nothing. Raises ``LearnerRetiredError`` for a
+    retired learner.
+    """
+    fact = CourseFact(
+        lms_user_id=lms_user_id, run_key=run_key, kind=FactKind.ENROLLMENT, time=at, active=is_active, mode=mode or ""
+    )
+    return _record_fact(fact)
+
+
+def record_course_passing(*, lms_user_id: int, run_key: str, is_passing: bool, at: datetime) -> FactOutcome:
+    """The learner passes ``run_key`` (or no longer does) as of ``at``; as ``record_enrollment`` for the rest."""
+    fact = CourseFact(lms_user_id=lms_user_id, run_key=run_key, kind=FactKind.PASSING, time=at, active=is_passing)
+    return _record_fact(fact)
+
+
+def forget_learner(lms_user_id: int) -> int:
+    """Delete what engagement keeps of a retired learner (``core.retirement.learner_retired``); return the rows."""
+    deleted = 0
+    for model in (CourseFact, ProgramRuleState, LearnerLock):
+        deleted += model.objects.filter(lms_user_id=lms_user_id).delete()[0]
+    if deleted:
+        log.info("Retired learner lms_user_id=%s: deleted %d course facts and rule states", lms_user_id, deleted)
+    return deleted
+
+
+def _record_fact(fact: CourseFact) -> FactOutcome:
+    def write() -> FactOutcome:
+        _lock(fact.lms_user_id)
+        key = {"lms_user_id": fact.lms_user_id, "run_key": fact.run_key, "kind": fact.kind, "time": fact.time}
+        if CourseFact.objects.filter(**key).exists():
+            return FactOutcome(changed=False)
+        fact.save(force_insert=True)
+        if retirement.is_retired(fact.lms_user_id, lock=True):
+            raise LearnerRetiredError()
+        return FactOutcome(changed=True, recorded=evaluate_learner(fact.lms_user_id))
+
+    return serialised(write, what="recording a course fact")
+
+
+def _lock(lms_user_id: int) -> None:
+    """Hold the learner's lock row to the end of the transaction (made on the learner's first fact)."""
+    LearnerLock.objects.get_or_create(lms_user_id=lms_user_id)
+    LearnerLock.objects.select_for_update().filter(lms_user_id=lms_user_id).exists()
+
+
+def evaluate_learner(lms_user_id: int) -> list[dict]:
+    """
+    Apply the rules to the learner's facts; record an intent for each rule that went from
+    incomplete to complete; return those intents' values. Call it under the learner's lock.
+    """
+    facts = list(CourseFact.objects.filter(lms_user_id=lms_user_id))
+    catalog = counted_runs(fact.run_key for fact in facts)
+    completed = rules.completions(facts, catalog)
+    states = {
+        (state.program_uuid, state.reason): state
+        for state in ProgramRuleState.objects.filter(lms_user_id=lms_user_id, program_uuid__in=catalog.courses)
+    }
+    recorded, changed_states = [], []
+    for (program, reason), completed_at in completed.items():
+        state = states.get((program, reason))
+        was_complete = state is not None and state.complete
+        if completed_at is not None and not was_complete:
+            values = {
+                "lms_user_id": lms_user_id,
+                "program_uuid": program,
+                "reason": reason,
+                "certainty": rules.certainty_of(reason),
+                "effective_timestamp": completed_at,
+            }
+            _, is_new = intents.record_intent(**values)
+            if is_new:
+                recorded.append(values)
+            state = state or ProgramRuleState(lms_user_id=lms_user_id, program_uuid=program, reason=reason)
+            state.complete, state.completed_at = True, completed_at
+            changed_states.append(state)
+        elif completed_at is None and was_complete:
+            state.complete, state.completed_at = False, None
+            changed_states.append(state)
+    for state in changed_states:
+        state.save()
+    return recorded

@@ -1,0 +1,275 @@
+"""Course facts become ENROLLED_ALL_COURSES and ALL_COURSES_COMPLETE intents (``engagement.services``)."""
+
+import random
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pie.apps.catalog.discovery import ListedProgram
+from pie.apps.catalog.services import replace_catalog
+from pie.apps.engagement import rules, services
+from pie.apps.engagement.models import CourseFact, LearnerLock, ProgramRuleState
+from pie.apps.intents import services as intents
+from pie.apps.intents.exceptions import LearnerRetiredError
+from pie.apps.intents.models import ProgramIntent
+
+DATA, DESIGN = uuid.UUID(int=1, version=4), uuid.UUID(int=2, version=4)
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+A1, A2, B1, C1 = (f"course-v1:edX+{c}+{r}T2026" for c, r in (("A", 1), ("A", 2), ("B", 1), ("C", 1)))
+LEARNER = 70
+
+
+def at(minutes: int) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def catalog(programs: dict[uuid.UUID, dict[str, list[str]]]) -> None:
+    replace_catalog(
+        [
+            ListedProgram(uuid=p, title=str(p), status="active", courses={c: frozenset(r) for c, r in courses.items()})
+            for p, courses in programs.items()
+        ],
+        delete=True,
+        copied_at=T0,
+    )
+
+
+def enroll(run: str, minutes: int, *, active: bool = True, learner: int = LEARNER, mode: str = "verified"):
+    return services.record_enrollment(lms_user_id=learner, run_key=run, is_active=active, mode=mode, at=at(minutes))
+
+
+def intents_of(learner: int = LEARNER) -> list[tuple]:
+    return sorted(
+        ProgramIntent.objects.filter(lms_user_id=learner).values_list(
+            "program_uuid", "reason", "certainty", "effective_timestamp"
+        )
+    )
+
+
+@pytest.fixture
+def data_program(db):
+    # Data: courses A (both runs) and B; Design: course A, its second run only.
+    catalog({DATA: {"edX+A": [A1, A2], "edX+B": [B1]}, DESIGN: {"edX+A": [A2]}})
+
+
+@pytest.mark.usefixtures("data_program")
+class TestEnrolledAllCourses:
+    def test_covering_every_course_records_a_maybe_at_the_time_coverage_completed(self):
+        assert enroll(A1, 10).recorded == []
+        outcome = enroll(B1, 20)
+        assert [values["reason"] for values in outcome.recorded] == ["ENROLLED_ALL_COURSES"]
+        assert intents_of() == [(DATA, "ENROLLED_ALL_COURSES", "MAYBE", at(20))]
+
+    def test_the_lms_pair_changed_then_created_records_once(self):
+        enroll(A1, 10)
+        assert enroll(B1, 20).changed
+        # CHANGED then CREATED, with the same metadata.time: the second changes nothing.
+        assert enroll(B1, 20).changed is False
+        assert len(intents_of()) == 1
+
+    def test_a_second_run_or_a_mode_change_of_a_covered_course_records_nothing(self):
+        enroll(A1, 10)
+        enroll(B1, 20)
+        enroll(A2, 30)  # Design is covered by it: its own intent
+        enroll(B1, 40, mode="audit")
+        assert intents_of() == [
+            (DATA, "ENROLLED_ALL_COURSES", "MAYBE", at(20)),
+            (DESIGN, "ENROLLED_ALL_COURSES", "MAYBE", at(30)),
+        ]
+
+    def test_a_run_the_program_leaves_out_does_not_cover_it(self):
+        enroll(A1, 10)  # Design counts only A2
+        assert not [row for row in intents_of() if row[0] == DESIGN]
+
+    def test_unenrolling_records_nothing_and_coming_back_is_a_new_intent(self):
+        enroll(A1, 10)
+        enroll(B1, 20)
+        enroll(B1, 30, active=False)
+        assert len(intents_of()) == 1
+        enroll(B1, 50)
+        assert intents_of() == [
+            (DATA, "ENROLLED_ALL_COURSES", "MAYBE", at(20)),
+            (DATA, "ENROLLED_ALL_COURSES", "MAYBE", at(50)),
+        ]
+
+    def test_an_older_state_arriving_late_does_not_undo_a_newer_one(self):
+        enroll(A1, 10)
+        enroll(B1, 30, active=False)
+        assert enroll(B1, 20).changed  # kept, but older than the unenrollment that holds
+        assert intents_of() == []
+
+    def test_a_backfill_older_than_a_live_event_records_nothing_more(self):
+        enroll(A1, 10)
+        enroll(B1, 20)
+        enroll(B1, 5)  # a file row created before the live event
+        assert intents_of() == [(DATA, "ENROLLED_ALL_COURSES", "MAYBE", at(20))]
+
+    def test_a_run_unknown_to_the_catalog_counts_for_its_course(self):
+        enroll("course-v1:edX+A+3T2027", 10)  # published after the copy: counts for A in both programs
+        enroll(B1, 20)
+        assert intents_of() == [
+            (DATA, "ENROLLED_ALL_COURSES", "MAYBE", at(20)),
+            (DESIGN, "ENROLLED_ALL_COURSES", "MAYBE", at(10)),
+        ]
+
+    def test_a_ccx_run_never_counts(self):
+        enroll("ccx-v1:edX+A+1T2026+ccx@4", 10)
+        enroll(B1, 20)
+        assert intents_of() == []
+
+    def test_the_effective_time_is_the_facts_whatever_their_order(self):
+        enroll(B1, 20)
+        enroll(A2, 15)
+        enroll(A1, 5)  # A was already covered at 15; with A1 it was covered at 5: B at 20 completes it
+        assert (DATA, "ENROLLED_ALL_COURSES", "MAYBE", at(20)) in intents_of()
+
+
+@pytest.mark.usefixtures("data_program")
+class TestAllCoursesComplete:
+    def test_passing_every_course_records_a_certain_yes(self):
+        services.record_course_passing(lms_user_id=LEARNER, run_key=A2, is_passing=True, at=at(100))
+        services.record_course_passing(lms_user_id=LEARNER, run_key=B1, is_passing=True, at=at(200))
+        assert intents_of() == [
+            (DATA, "ALL_COURSES_COMPLETE", "CERTAIN_YES", at(200)),
+            (DESIGN, "ALL_COURSES_COMPLETE", "CERTAIN_YES", at(100)),
+        ]
+
+    def test_a_pass_lost_and_regained_completes_again(self):
+        services.record_course_passing(lms_user_id=LEARNER, run_key=A2, is_passing=True, at=at(100))
+        services.record_course_passing(lms_user_id=LEARNER, run_key=A2, is_passing=False, at=at(110))
+        services.record_course_passing(lms_user_id=LEARNER, run_key=A2, is_passing=True, at=at(120))
+        design = [row for row in intents_of() if row[0] == DESIGN]
+        assert [row[3] for row in design] == [at(100), at(120)]
+
+
+@pytest.mark.django_db
+def test_a_program_with_no_course_never_counts():
+    catalog({DATA: {}})
+    enroll(A1, 10)
+    assert intents_of() == []
+
+
+@pytest.mark.usefixtures("data_program")
+def test_evaluating_a_learner_is_a_fixed_number_of_queries(django_assert_max_num_queries):
+    for n, run in enumerate([A1, "course-v1:edX+A+9T2030", "course-v1:edX+Z+1T2026"]):
+        enroll(run, n)
+    with django_assert_max_num_queries(6):
+        services.evaluate_learner(LEARNER)
+
+
+@pytest.mark.usefixtures("data_program")
+class TestRetiredLearners:
+    def test_a_retired_learners_fact_is_refused_and_nothing_is_kept(self):
+        intents.retire_learner(lms_user_id=LEARNER)
+        with pytest.raises(LearnerRetiredError):
+            enroll(A1, 10)
+        assert not CourseFact.objects.filter(lms_user_id=LEARNER).exists()
+
+    def test_retirement_deletes_the_learners_facts_and_rule_states(self):
+        enroll(A1, 10)
+        enroll(B1, 20)
+        enroll(A1, 10, learner=LEARNER + 1)
+        intents.retire_learner(lms_user_id=LEARNER)
+        for model in (CourseFact, ProgramRuleState, LearnerLock):
+            assert not model.objects.filter(lms_user_id=LEARNER).exists()
+        assert CourseFact.objects.filter(lms_user_id=LEARNER + 1).exists()
+
+
+# An independent oracle, over the whole history in time order.
+def counts(programs: dict, program, course: str, run: str) -> bool:
+    listed = {run for courses in programs.values() for runs in courses.values() for run in runs}
+    if run.startswith("ccx-v1:"):
+        return False
+    if run in listed:
+        return run in programs[program][course]
+    return run.split(":")[1].rsplit("+", 1)[0] == course
+
+
+def covered(programs: dict, program, active_runs: set[str]) -> bool:
+    courses = programs[program]
+    return bool(courses) and all(any(counts(programs, program, c, run) for run in active_runs) for c in courses)
+
+
+def oracle(programs: dict, events: list[tuple]) -> tuple[set[tuple], set[str]]:
+    """Each (program, minute) at which coverage went from incomplete to complete; the runs active at the end."""
+    active: set[str] = set()
+    completions, complete = set(), dict.fromkeys(programs, False)
+    for minute, run, is_active in sorted(events):
+        (active.add if is_active else active.discard)(run)
+        for program in programs:
+            now = covered(programs, program, active)
+            if now and not complete[program]:
+                completions.add((program, minute))
+            complete[program] = now
+    return completions, active
+
+
+RUNS = [A1, A2, B1, C1, "course-v1:edX+B+7T2027", "ccx-v1:edX+C+1T2026+ccx@2"]
+PROGRAMS = {DATA: {"edX+A": [A1, A2], "edX+B": [B1]}, DESIGN: {"edX+A": [A2], "edX+C": [C1]}}
+
+
+@pytest.mark.django_db
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    events=st.lists(
+        st.tuples(st.integers(0, 40), st.sampled_from(RUNS), st.booleans()),
+        min_size=1,
+        max_size=12,
+        unique_by=lambda event: event[0],  # one state a moment, so that "newer" means something
+    ),
+    seed=st.integers(0, 2**16),
+)
+def test_the_rule_agrees_with_an_oracle_in_time_order_and_converges_in_any_order(events, seed):
+    catalog(PROGRAMS)
+    in_order, shuffled = sorted(events), list(events)
+    random.Random(seed).shuffle(shuffled)
+    completions, active_at_end = oracle(PROGRAMS, in_order)
+    for learner, arrival in ((1, in_order), (2, shuffled)):
+        for minute, run, is_active in arrival:
+            enroll(run, minute, active=is_active, learner=learner)
+    told_in_order = set(ProgramIntent.objects.filter(lms_user_id=1).values_list("program_uuid", "effective_timestamp"))
+    assert told_in_order == {(program, at(minute)) for program, minute in completions}
+    # In any order: the same states held, and each rule's state at the end is the oracle's.
+    held = [rules.run_states(CourseFact.objects.filter(lms_user_id=learner), "enrollment") for learner in (1, 2)]
+    assert held[0] == held[1]
+    assert set(held[0]) == active_at_end
+    told_shuffled = set(ProgramIntent.objects.filter(lms_user_id=2).values_list("program_uuid", "effective_timestamp"))
+    for program in PROGRAMS:
+        complete = ProgramRuleState.objects.filter(lms_user_id=2, program_uuid=program, complete=True).exists()
+        assert complete == covered(PROGRAMS, program, active_at_end)
+        if complete:
+            assert any(told == program for told, _ in told_shuffled)
+    for learner in (1, 2):
+        intents.retire_learner(lms_user_id=learner)
+    from pie.apps.core.models import RetiredLearner
+
+    RetiredLearner.objects.all().delete()
+
+
+@pytest.mark.mysql
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_at_once_never_both_miss_a_completion():
+    """Two consumers store the two facts that complete a program at the same moment: one of them records it."""
+    catalog({DATA: {"edX+A": [A1, A2], "edX+B": [B1]}})
+    for trial in range(15):
+        learner = 5000 + trial
+        barrier = threading.Barrier(2)
+
+        def write(run: str, minute: int, learner: int = learner, barrier=barrier) -> None:
+            try:
+                barrier.wait(timeout=30)
+                enroll(run, minute, learner=learner)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=write, args=args) for args in ((A1, 10), (B1, 11))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert intents_of(learner) == [(DATA, "ENROLLED_ALL_COURSES", "MAYBE", at(11))]
