@@ -144,6 +144,24 @@ def test_a_csv_body_counts_and_rejects_by_line_and_column(staff):
     assert sorted(ProgramIntent.objects.values_list("lms_user_id", flat=True)) == [1, 2, 3]
 
 
+@pytest.mark.parametrize("offset", ["+00:99", "-00:75", "+00:60", "+24:00"])
+def test_a_timestamp_whose_offset_is_out_of_range_is_rejected_in_both_bodies(staff, offset):
+    stamp = f"2022-07-01T00:00:00{offset}"
+    body = post_json(staff, {"intents": [item(1), item(2, effective_timestamp=stamp)]}).json()
+    assert (body["created"], [(entry["index"], list(entry["errors"])) for entry in body["rejected"]]) == (
+        1,
+        [(1, ["effective_timestamp"])],
+    )
+    assert body["rejected"][0]["errors"]["effective_timestamp"][0].startswith("Must be an ISO 8601 timestamp")
+    response = post_csv(staff, HEADER + f"3,{PROGRAM},LEARNER_STATED,MAYBE,{stamp}\n")
+    body = response.json()
+    assert (body["created"], [(entry["line"], list(entry["errors"])) for entry in body["rejected"]]) == (
+        0,
+        [(2, ["effective_time"])],
+    )
+    assert sorted(ProgramIntent.objects.values_list("lms_user_id", flat=True)) == [1]
+
+
 def test_a_gzip_csv_body_loads_the_same_and_again_creates_nothing(staff):
     text = csv_rows(100)
     assert post_csv(staff, text, gzipped=True).json() == {"created": 100, "duplicates": 0, "rejected": []}
