@@ -226,6 +226,39 @@ def test_a_body_over_the_byte_limit_is_413_and_the_default_fits_the_largest_body
     assert response.json()["created"] == 2000
 
 
+@pytest.mark.parametrize(
+    "number",
+    [
+        pytest.param("9" * 5000, id="an integer of 5000 digits"),
+        pytest.param("-" + "1" * 4301, id="a negative integer of 4301 digits"),
+        pytest.param("1e999", id="beyond a double"),
+        pytest.param("-1" + "0" * 400 + ".5", id="a float of 400 digits"),
+        pytest.param("1E" + "9" * 5000, id="an exponent of 5000 digits"),
+    ],
+)
+def test_a_number_python_does_not_hold_rejects_its_item_only(staff, number):
+    """Valid JSON: the item that carries it is rejected by index, the rest recorded."""
+    items = [item(1), item(2), item(3), item(4, reason="LEARNER_STATED")]
+    text = json.dumps({"intents": items}).replace('"lms_user_id": 2', f'"lms_user_id": {number}')
+    text = text.replace('"reason": "LEARNER_STATED"', f'"reason": {number}')
+    response = staff.post(BULK_URL, text, content_type="application/json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["created"], [(entry["index"], list(entry["errors"])) for entry in body["rejected"]]) == (
+        2,
+        [(1, ["lms_user_id"]), (3, ["reason"])],
+    )
+    assert sorted(ProgramIntent.objects.values_list("lms_user_id", flat=True)) == [1, 3]
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_a_constant_that_is_not_json_is_400(staff, constant):
+    text = json.dumps({"intents": [item(1)]}).replace('"lms_user_id": 1', f'"lms_user_id": {constant}')
+    response = staff.post(BULK_URL, text, content_type="application/json")
+    assert (response.status_code, response.json()["error_code"]) == (400, "parse_error")
+    assert not ProgramIntent.objects.exists()
+
+
 def test_a_gzip_bomb_is_413_without_inflating_it(staff):
     bomb = gzip.compress(HEADER.encode() + b"\n" * (64 * 2**20), compresslevel=9)
     assert len(bomb) < 200_000
