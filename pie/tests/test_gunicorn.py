@@ -224,3 +224,63 @@ def test_the_lines_of_concurrent_workers_never_interleave(tmp_path):
     assert statuses == [200] * 400
     assert len(lines) == 400
     assert [json.loads(line)["path"] for line in lines] == ["/health/"] * 400
+
+
+def post_chunked(port: int, path: str, data: bytes, *, content_type: str, **headers):
+    """A POST whose body is sent in chunks, without Content-Length (as streaming gzip clients send it)."""
+    connection = HTTPConnection("127.0.0.1", port, timeout=30)
+    chunks = (data[start : start + 65536] for start in range(0, len(data), 65536))
+    connection.request(
+        "POST", path, body=chunks, headers={"Content-Type": content_type, **headers}, encode_chunked=True
+    )
+    response = connection.getresponse()
+    return response.status, json.loads(response.read())
+
+
+def test_a_chunked_body_is_read_within_the_bounds_of_a_body_with_a_length(tmp_path):
+    import gzip
+
+    from django.conf import settings
+
+    bulk_bound = settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 500_000  # the bulk endpoint takes more than Django
+    process, port = start_server(
+        f"sqlite:///{tmp_path / 'chunked.sqlite3'}", settings={"PIE_BULK_API_MAX_BYTES": str(bulk_bound)}
+    )
+    staff = {"Authorization": f"JWT {mint_lms_jwt(lms_user_id=900, username='worker', administrator=True)}"}
+    learner = {"Authorization": f"JWT {mint_lms_jwt(lms_user_id=7, username='learner7')}"}
+    program = "6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e"
+    bulk = "/api/v1/program_intents/bulk/"
+    try:
+        csv = "user_id,program_uuid,intent_reason,intent_certainty,effective_time\n" + "".join(
+            f"{user},{program},LEARNER_STATED,MAYBE,2022-07-01 00:00:00 Z\n" for user in range(1, 2001)
+        )
+        gzipped = gzip.compress(csv.encode())
+        assert post_chunked(port, bulk, gzipped, content_type="text/csv", **staff, **{"Content-Encoding": "gzip"}) == (
+            200,
+            {"created": 2000, "duplicates": 0, "rejected": []},
+        )
+        intent = {"program_uuid": program, "reason": "BUNDLE_PURCHASE", "certainty": "MAYBE"}
+        stamp = {"effective_timestamp": "2022-07-01T00:00:00Z"}
+        # Within the bulk bound, over Django's: the bulk endpoint's own bound applies.
+        padded = json.dumps({"intents": [{**intent, **stamp, "lms_user_id": 9}]}).encode()
+        padded += b" " * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1000 - len(padded))
+        assert post_chunked(port, bulk, padded, content_type="application/json", **staff) == (
+            200,
+            {"created": 1, "duplicates": 0, "rejected": []},
+        )
+        status, body = post_chunked(
+            port, "/api/v1/program_intents/", json.dumps(intent).encode(), content_type="application/json", **learner
+        )
+        assert (status, body["lms_user_id"]) == (201, 7)
+        # Django's bound, for an endpoint that reads its body whole.
+        status, body = post_chunked(
+            port, "/api/v1/program_intents/", padded, content_type="application/json", **learner
+        )
+        assert (status, body["error_code"]) == (413, "request_too_large")
+        # Past the largest body PIE takes.
+        over = json.dumps({"intents": []}).encode() + b" " * (bulk_bound + 1)
+        status, body = post_chunked(port, bulk, over, content_type="application/json", **staff)
+        assert (status, body["error_code"]) == (413, "request_too_large")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

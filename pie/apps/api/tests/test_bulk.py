@@ -334,3 +334,9 @@ def test_a_10000_intent_body_costs_a_few_queries_not_one_per_intent(staff, kind,
         response = staff.post(BULK_URL, data, content_type=content_type)
     assert response.json() == {"created": 10_000, "duplicates": 0, "rejected": []}
     assert ProgramIntent.objects.count() == 10_000
+
+
+def test_a_chunked_body_the_server_cannot_pass_is_411(staff):
+    """Django's development server (as the test client) does not de-chunk a body: PIE says so, not "empty"."""
+    response = staff.generic("POST", BULK_URL, b"", content_type="text/csv", HTTP_TRANSFER_ENCODING="chunked")
+    assert (response.status_code, response.json()["error_code"]) == (411, "length_required")
