@@ -25,6 +25,7 @@ so it costs a method call that does nothing. Other logs (Django's, PIE's) go to 
 error through the standard library, as before.
 """
 
+import json
 import logging
 import os
 import select
@@ -50,6 +51,13 @@ _CUT = "…"
 _TRACEBACK = "exception"
 
 
+def _dumps(event_dict: dict) -> bytes:
+    try:
+        return orjson.dumps(event_dict, default=str)
+    except orjson.JSONEncodeError:  # what orjson does not write (an integer beyond 64 bits)
+        return json.dumps(event_dict, default=str, ensure_ascii=False).encode()
+
+
 def bounded_line(logger, method_name: str, event_dict: dict) -> bytes:
     """
     structlog's last processor: the event as one JSON line (no newline) shorter than
@@ -60,18 +68,18 @@ def bounded_line(logger, method_name: str, event_dict: dict) -> bytes:
     for name, value in event_dict.items():
         if type(value) is str and len(value) > FIELD_CHARACTERS and name != _TRACEBACK:
             event_dict[name] = value[: FIELD_CHARACTERS - 1] + _CUT
-    line = orjson.dumps(event_dict, default=str)
+    line = _dumps(event_dict)
     while len(line) >= LINE_BYTES:
         texts = [name for name, value in event_dict.items() if type(value) is str and len(value) > len(_CUT)]
         if not texts:  # no text left to cut (never so for the request log's fields)
-            return orjson.dumps({"event": event_dict.get("event"), "level": event_dict.get("level"), "cut": True})
+            return _dumps({"event": event_dict.get("event"), "level": event_dict.get("level"), "cut": True})
         name = max(texts, key=lambda text: len(event_dict[text]))
         value = event_dict[name]
         # Each character is at least one byte of the line, so cutting as many characters as
         # the line has bytes too many (and the mark) is enough, or nearly.
         keep = max(0, len(value) - (len(line) - LINE_BYTES + 1) - len(_CUT))
         event_dict[name] = (_CUT + value[len(value) - keep :]) if name == _TRACEBACK else (value[:keep] + _CUT)
-        line = orjson.dumps(event_dict, default=str)
+        line = _dumps(event_dict)
     return line
 
 

@@ -1,7 +1,7 @@
 """The request log's lines: each one JSON object shorter than one atomic write to a pipe."""
 
 import orjson
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from pie.apps.core.request_log import FIELD_CHARACTERS, LINE_BYTES, bounded_line
@@ -9,11 +9,12 @@ from pie.apps.core.request_log import FIELD_CHARACTERS, LINE_BYTES, bounded_line
 _TEXT = st.text(max_size=6000)  # any character: multi-byte ones, and ones JSON escapes
 _EVENTS = st.dictionaries(
     st.sampled_from(["event", "path", "method", "request_id", "exception", "level", "other"]),
-    _TEXT | st.integers() | st.none(),
+    _TEXT | st.integers() | st.none(),  # integers: beyond 64 bits too
 )
 
 
 @given(_EVENTS)
+@example({"event": -(2**63) - 1, "path": "é" * 3000})  # beyond orjson's integers; two bytes a character
 def test_every_event_is_one_json_line_under_the_bound(event):
     line = bounded_line(None, "info", dict(event))
     assert len(line) < LINE_BYTES
