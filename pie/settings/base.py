@@ -56,6 +56,9 @@ MIDDLEWARE = [
     # Next, so that it sees every response: an error answered below as an HTML page
     # (DEBUG's technical pages, the browsable API) leaves as JSON in the one error shape.
     "pie.apps.core.middleware.JsonErrorMiddleware",
+    # Next, before anything reads the body: a chunked body (no Content-Length) is read,
+    # bounded, and given its length (411 where the server cannot pass it).
+    "pie.apps.api.middleware.ChunkedBodyMiddleware",
     # Next, before anything decodes the query or the body.
     "pie.apps.core.charsets.TextEncodingMiddleware",
     # The request-scoped cache that the monitoring and JWT code below rely on.

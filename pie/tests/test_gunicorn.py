@@ -36,10 +36,18 @@ def production_env() -> dict:
     return {**env, "JWT_ISSUERS": json.dumps([DEVSTACK_JWT_ISSUER])}
 
 
-def start_server(database_url: str, *, migrate: bool = True, settings: dict | None = None, stdout=subprocess.DEVNULL):
+def start_server(
+    database_url: str,
+    *,
+    migrate: bool = True,
+    settings: dict | None = None,
+    stdout=subprocess.DEVNULL,
+    stderr=subprocess.PIPE,
+):
     """
     gunicorn with PIE's configuration module on ``database_url`` (the test settings, or
-    ``settings``' environment); (process, port).
+    ``settings``' environment); (process, port). A server that logs much to standard error
+    needs it read, or sent to a file (``stderr``).
     """
     port = free_port()
     env = {
@@ -59,7 +67,7 @@ def start_server(database_url: str, *, migrate: bool = True, settings: dict | No
         cwd=ROOT,
         env=env,
         stdout=stdout,
-        stderr=subprocess.PIPE,
+        stderr=stderr,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
@@ -71,7 +79,7 @@ def start_server(database_url: str, *, migrate: bool = True, settings: dict | No
         except OSError:
             time.sleep(0.1)  # not listening yet: poll again
     process.terminate()
-    pytest.fail(f"gunicorn did not answer: {process.stderr.read1().decode()}")
+    pytest.fail(f"gunicorn did not answer: {process.stderr.read1().decode() if process.stderr else '(see its log)'}")
 
 
 @pytest.fixture
@@ -241,3 +249,138 @@ def test_the_lines_of_concurrent_workers_never_interleave(tmp_path):
     assert statuses == [200] * 400
     assert len(lines) == 400
     assert [json.loads(line)["path"] for line in lines] == ["/health/"] * 400
+
+
+def post_chunked(port: int, path: str, data: bytes, *, content_type: str, **headers):
+    """A POST whose body is sent in chunks, without Content-Length (as streaming gzip clients send it)."""
+    connection = HTTPConnection("127.0.0.1", port, timeout=30)
+    chunks = (data[start : start + 65536] for start in range(0, len(data), 65536))
+    connection.request(
+        "POST", path, body=chunks, headers={"Content-Type": content_type, **headers}, encode_chunked=True
+    )
+    response = connection.getresponse()
+    return response.status, json.loads(response.read())
+
+
+def test_a_chunked_body_is_read_within_the_bounds_of_a_body_with_a_length(tmp_path):
+    import gzip
+
+    from django.conf import settings
+
+    bulk_bound = settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 500_000  # the bulk endpoint takes more than Django
+    process, port = start_server(
+        f"sqlite:///{tmp_path / 'chunked.sqlite3'}", settings={"PIE_BULK_API_MAX_BYTES": str(bulk_bound)}
+    )
+    staff = {"Authorization": f"JWT {mint_lms_jwt(lms_user_id=900, username='worker', administrator=True)}"}
+    learner = {"Authorization": f"JWT {mint_lms_jwt(lms_user_id=7, username='learner7')}"}
+    program = "6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e"
+    bulk = "/api/v1/program_intents/bulk/"
+    try:
+        csv = "user_id,program_uuid,intent_reason,intent_certainty,effective_time\n" + "".join(
+            f"{user},{program},LEARNER_STATED,MAYBE,2022-07-01 00:00:00 Z\n" for user in range(1, 2001)
+        )
+        gzipped = gzip.compress(csv.encode())
+        assert post_chunked(port, bulk, gzipped, content_type="text/csv", **staff, **{"Content-Encoding": "gzip"}) == (
+            200,
+            {"created": 2000, "duplicates": 0, "rejected": []},
+        )
+        intent = {"program_uuid": program, "reason": "BUNDLE_PURCHASE", "certainty": "MAYBE"}
+        stamp = {"effective_timestamp": "2022-07-01T00:00:00Z"}
+        # Within the bulk bound, over Django's: the bulk endpoint's own bound applies.
+        padded = json.dumps({"intents": [{**intent, **stamp, "lms_user_id": 9}]}).encode()
+        padded += b" " * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1000 - len(padded))
+        assert post_chunked(port, bulk, padded, content_type="application/json", **staff) == (
+            200,
+            {"created": 1, "duplicates": 0, "rejected": []},
+        )
+        status, body = post_chunked(
+            port, "/api/v1/program_intents/", json.dumps(intent).encode(), content_type="application/json", **learner
+        )
+        assert (status, body["lms_user_id"]) == (201, 7)
+        # Django's bound, for an endpoint that reads its body whole.
+        status, body = post_chunked(
+            port, "/api/v1/program_intents/", padded, content_type="application/json", **learner
+        )
+        assert (status, body["error_code"]) == (413, "request_too_large")
+        # Past the largest body PIE takes.
+        over = json.dumps({"intents": []}).encode() + b" " * (bulk_bound + 1)
+        status, body = post_chunked(port, bulk, over, content_type="application/json", **staff)
+        assert (status, body["error_code"]) == (413, "request_too_large")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+class SlowReader:
+    """
+    A pipe of one page (the smallest Linux allows) for a child's standard output, read by a
+    thread in small pieces: writers find it full and wait, as behind a slow log collector.
+    ``finish()`` waits for the end of the output (the server has stopped) and returns it.
+    """
+
+    def __init__(self):
+        import fcntl
+
+        self._fd, self.write_end = os.pipe()
+        fcntl.fcntl(self._fd, fcntl.F_SETPIPE_SZ, 4096)
+        self._chunks: list[bytes] = []
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while chunk := os.read(self._fd, 100):
+            self._chunks.append(chunk)
+        os.close(self._fd)
+
+    def finish(self, *, deadline: float = 60) -> bytes:
+        self._thread.join(deadline)
+        assert not self._thread.is_alive(), "the server's output did not end"
+        return b"".join(self._chunks)
+
+
+def test_every_request_log_line_is_whole_and_shorter_than_a_pipes_atomic_write(tmp_path):
+    """
+    Three workers of four threads write to one slowly read pipe: each line is written at
+    once, and a write to a pipe is whole only up to PIPE_BUF (4096 bytes), so every line,
+    a long path's or a failing request's traceback included, stays under it.
+    """
+    settings = {
+        "DJANGO_SETTINGS_MODULE": "pie.tests.failing_settings",
+        "GUNICORN_WORKERS": "3",
+        "PYTHONUNBUFFERED": "1",
+    }
+    output = SlowReader()
+    try:
+        with open(tmp_path / "stderr.log", "wb") as stderr:  # Django's own log of each failure
+            process, port = start_server(
+                f"sqlite:///{tmp_path / 'log.sqlite3'}", settings=settings, stdout=output.write_end, stderr=stderr
+            )
+    finally:
+        os.close(output.write_end)  # the server holds its own: the output ends when it stops
+    paths = ["/health/", "/fail/40/", "/" + "long/" * 1500, "/fail/", "/" + "%C3%A9" * 1300]  # é: two bytes
+    try:
+
+        def call(number):
+            return get(port, paths[number % len(paths)])[0]
+
+        with ThreadPoolExecutor(16) as pool:
+            statuses = list(pool.map(call, range(300)))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    text = output.finish()
+
+    assert sorted(set(statuses)) == [200, 404, 500]
+    lines = text.split(b"\n")
+    assert lines.pop() == b""  # the output ends with a whole line
+    records = [json.loads(line) for line in lines]  # each line is one JSON object
+    assert max(len(line) + 1 for line in lines) < 4096
+    answered = [record for record in records if record["path"] != "/api/schema/"]  # not the readiness probes
+    assert len(answered) == 300
+    assert {record["path"] for record in answered if record["event"] == "request_failed"} == {"/fail/", "/fail/40/"}
+    assert sum(record["event"] == "request_failed" for record in answered) == 120
+    long_path = next(record["path"] for record in answered if record["path"].startswith("/long/"))
+    assert (len(long_path), long_path[-1]) == (512, "…")  # cut, and says so
+    # A traceback keeps its tail: the innermost frames and the exception.
+    failed = next(record for record in records if record["path"] == "/fail/40/")
+    assert "RuntimeError: a bug deep down: xxx" in failed["exception"]

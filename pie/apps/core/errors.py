@@ -40,6 +40,7 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     REQUEST_TOO_LARGE = "request_too_large"
+    LENGTH_REQUIRED = "length_required"
     TOO_MANY_INTENTS = "too_many_intents"
     THROTTLED = "throttled"
     # Who is calling.
@@ -71,6 +72,7 @@ DETAILS = {
     ErrorCode.NOT_FOUND: "Not found.",
     ErrorCode.METHOD_NOT_ALLOWED: "This method is not allowed here.",
     ErrorCode.REQUEST_TOO_LARGE: "The request's body is too large.",
+    ErrorCode.LENGTH_REQUIRED: "This server cannot read a chunked body: send Content-Length.",
     ErrorCode.DATABASE_UNAVAILABLE: "The database does not answer for now; try again in a moment.",
     ErrorCode.SERVER_ERROR: "The server failed to answer; the error has been logged.",
 }

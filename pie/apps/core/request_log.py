@@ -13,6 +13,13 @@ session), else null; the path has no query string. The request id is new for eac
 front sets it) and is sent back in the ``X-Request-ID`` header. A request that raised has
 one ``request_failed`` line instead, with the same fields and the traceback.
 
+Every line, its newline included, is shorter than ``PIPE_BUF`` (4,096 bytes on Linux) and
+is written in one ``write``: the workers of a gunicorn share standard output, and only so
+short a write to a pipe is never split nor interleaved with another's, however slowly the
+pipe is read (ADR 0019). A field longer than ``FIELD_CHARACTERS`` (a path) is cut, ending
+in ``…``; a traceback keeps its tail (the innermost frames and the exception), beginning
+with ``…``, in the room left.
+
 The middleware's "request_started" event is logged at DEBUG, below the configured level,
 so it costs a method call that does nothing. Other logs (Django's, PIE's) go to standard
 error through the standard library, as before.
@@ -20,6 +27,8 @@ error through the standard library, as before.
 
 import json
 import logging
+import os
+import select
 import sys
 import time
 
@@ -33,26 +42,93 @@ from django_structlog.middlewares.request import RequestMiddleware
 _STARTED = "_pie_request_started"
 
 
+# The longest line, its newline included: a write of at most PIPE_BUF bytes to a pipe is
+# atomic (POSIX), one byte less is a margin no reader needs to know about.
+LINE_BYTES = min(select.PIPE_BUF, 4096) - 1
+# The characters a field keeps (a path: gunicorn takes request lines of 8,190 bytes).
+FIELD_CHARACTERS = 512
+_CUT = "…"
+_TRACEBACK = "exception"
+
+
+def _dumps(event_dict: dict) -> bytes:
+    try:
+        return orjson.dumps(event_dict, default=str)
+    except orjson.JSONEncodeError:  # what orjson does not write (an integer beyond 64 bits)
+        return json.dumps(event_dict, default=str, ensure_ascii=False).encode()
+
+
+def bounded_line(logger, method_name: str, event_dict: dict) -> bytes:
+    """
+    structlog's last processor: the event as one JSON line (no newline) shorter than
+    ``LINE_BYTES``. Fields over ``FIELD_CHARACTERS`` are cut (their head kept), and the
+    traceback keeps its tail; should the line still be too long, its longest text is cut
+    again until it fits.
+    """
+    for name, value in event_dict.items():
+        if type(value) is str and len(value) > FIELD_CHARACTERS and name != _TRACEBACK:
+            event_dict[name] = value[: FIELD_CHARACTERS - 1] + _CUT
+    line = _dumps(event_dict)
+    while len(line) >= LINE_BYTES:
+        texts = [name for name, value in event_dict.items() if type(value) is str and len(value) > len(_CUT)]
+        if not texts:  # no text left to cut (never so for the request log's fields)
+            return _dumps({"event": event_dict.get("event"), "level": event_dict.get("level"), "cut": True})
+        name = max(texts, key=lambda text: len(event_dict[text]))
+        value = event_dict[name]
+        # Each character is at least one byte of the line, so cutting as many characters as
+        # the line has bytes too many (and the mark) is enough, or nearly.
+        keep = max(0, len(value) - (len(line) - LINE_BYTES + 1) - len(_CUT))
+        event_dict[name] = (_CUT + value[len(value) - keep :]) if name == _TRACEBACK else (value[:keep] + _CUT)
+        line = _dumps(event_dict)
+    return line
+
+
+class LineLogger:
+    """
+    structlog's logger: each line with its newline in one ``os.write`` on the stream's file
+    descriptor (no buffer between that might split it); a stream without one (a test's
+    capture) gets one ``write``.
+    """
+
+    def __init__(self, stream):
+        self._stream = stream
+        try:
+            self._fd = stream.fileno()
+        except (AttributeError, OSError, ValueError):
+            self._fd = None
+
+    def msg(self, message: bytes) -> None:
+        line = message + b"\n"
+        if self._fd is None:
+            self._stream.write(line.decode())
+            self._stream.flush()
+            return
+        try:
+            written = os.write(self._fd, line)
+            while written < len(line):  # a file or a terminal: a pipe takes the short line whole
+                written += os.write(self._fd, line[written:])
+        except OSError:
+            pass  # the reader is gone: a request does not fail for its log line
+
+    debug = info = warning = warn = error = critical = exception = fatal = log = msg
+
+
 def configure() -> None:
     """
-    Send structlog's events (only the request log's) to standard output as JSON lines.
-
-    Each line is written whole, its newline included, in one write (structlog's
-    ``BytesLogger``): the workers of one gunicorn share the stream, and a line written in
-    two parts (as ``print`` does, unbuffered) would interleave with another worker's.
+    Send structlog's events (only the request log's) to standard output as JSON lines,
+    each shorter than ``LINE_BYTES`` and written in one write (``LineLogger``).
     """
     level = logging.getLevelName(getattr(settings, "PIE_REQUEST_LOG_LEVEL", "INFO"))
-    stdout = getattr(sys.stdout, "buffer", None)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(serializer=orjson.dumps if stdout else json.dumps),
+            bounded_line,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.BytesLoggerFactory(stdout) if stdout else structlog.WriteLoggerFactory(sys.stdout),
+        logger_factory=lambda *args: LineLogger(sys.stdout),
         cache_logger_on_first_use=True,
     )
     signals.bind_extra_request_metadata.connect(_started, sender=RequestMiddleware)

@@ -113,11 +113,16 @@ class SignInErrorMiddleware:
             else:
                 status, code = 400, ErrorCode.SIGN_IN_FAILED
         elif isinstance(exception, IntegrityError) and _in_sign_in(request):
-            status, code = 409, ErrorCode.SIGN_IN_CONFLICT
+            # The database's message names its tables, keys and values: for the log only.
+            log.warning("Sign-in through the LMS failed (%s)", ErrorCode.SIGN_IN_CONFLICT, exc_info=exception)
+            return error_response(ErrorCode.SIGN_IN_CONFLICT, status=409, detail=_CONFLICT)
         else:
             return None
         log.warning("Sign-in through the LMS failed (%s): %s", code, exception)
         return error_response(code, status=status, detail=f"Signing in through the LMS failed: {exception}")
+
+
+_CONFLICT = "Signing in through the LMS failed: another user of PIE holds this account's LMS user id."
 
 
 def _in_sign_in(request) -> bool:

@@ -79,9 +79,15 @@ def _clean_program_uuid(value) -> uuid.UUID:
 
 @lru_cache(maxsize=256)
 def _zone(text: str) -> timezone:
-    """The fixed offset of ``+HH``, ``+HHMM`` or ``+HH:MM`` (or ``-``); ``ValueError`` beyond ±23:59."""
+    """
+    The fixed offset of ``+HH``, ``+HHMM`` or ``+HH:MM`` (or ``-``); ``ValueError`` for hours
+    over 23 or minutes over 59 (``+00:99`` is no offset: timedelta would read it as 1:39).
+    """
     digits = text[1:].replace(":", "")
-    offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+    if hours > 23 or minutes > 59:
+        raise ValueError(f"{text!r} is not a UTC offset")
+    offset = timedelta(hours=hours, minutes=minutes)
     return timezone(-offset if text[0] == "-" else offset)
 
 

@@ -10,6 +10,13 @@ def fail(request):
     raise RuntimeError("a bug")
 
 
+def fail_deep(request, depth: int):
+    """A bug ``depth`` calls deep, with a long message: a long traceback."""
+    if depth > 0:
+        return fail_deep(request, depth - 1)
+    raise RuntimeError("a bug deep down: " + "x" * 2000)
+
+
 def html_gone(request):
     response = HttpResponse("<h1>Gone</h1>", status=410)
     response["Content-Length"] = "14"
@@ -24,6 +31,7 @@ def streamed_html_error(request):
 urlpatterns = [
     *urlpatterns,
     path("fail/", fail),
+    path("fail/<int:depth>/", fail_deep),
     path("html-gone/", html_gone),
     path("streamed-html-error/", streamed_html_error),
 ]

@@ -144,6 +144,24 @@ def test_a_csv_body_counts_and_rejects_by_line_and_column(staff):
     assert sorted(ProgramIntent.objects.values_list("lms_user_id", flat=True)) == [1, 2, 3]
 
 
+@pytest.mark.parametrize("offset", ["+00:99", "-00:75", "+00:60", "+24:00"])
+def test_a_timestamp_whose_offset_is_out_of_range_is_rejected_in_both_bodies(staff, offset):
+    stamp = f"2022-07-01T00:00:00{offset}"
+    body = post_json(staff, {"intents": [item(1), item(2, effective_timestamp=stamp)]}).json()
+    assert (body["created"], [(entry["index"], list(entry["errors"])) for entry in body["rejected"]]) == (
+        1,
+        [(1, ["effective_timestamp"])],
+    )
+    assert body["rejected"][0]["errors"]["effective_timestamp"][0].startswith("Must be an ISO 8601 timestamp")
+    response = post_csv(staff, HEADER + f"3,{PROGRAM},LEARNER_STATED,MAYBE,{stamp}\n")
+    body = response.json()
+    assert (body["created"], [(entry["line"], list(entry["errors"])) for entry in body["rejected"]]) == (
+        0,
+        [(2, ["effective_time"])],
+    )
+    assert sorted(ProgramIntent.objects.values_list("lms_user_id", flat=True)) == [1]
+
+
 def test_a_gzip_csv_body_loads_the_same_and_again_creates_nothing(staff):
     text = csv_rows(100)
     assert post_csv(staff, text, gzipped=True).json() == {"created": 100, "duplicates": 0, "rejected": []}
@@ -206,6 +224,39 @@ def test_a_body_over_the_byte_limit_is_413_and_the_default_fits_the_largest_body
     assert len(text) > 2.5 * 2**20 * 2000 / 10_000  # as large, per intent, as Django's whole default limit
     response = staff.post(BULK_URL, text, content_type="application/json")
     assert response.json()["created"] == 2000
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        pytest.param("9" * 5000, id="an integer of 5000 digits"),
+        pytest.param("-" + "1" * 4301, id="a negative integer of 4301 digits"),
+        pytest.param("1e999", id="beyond a double"),
+        pytest.param("-1" + "0" * 400 + ".5", id="a float of 400 digits"),
+        pytest.param("1E" + "9" * 5000, id="an exponent of 5000 digits"),
+    ],
+)
+def test_a_number_python_does_not_hold_rejects_its_item_only(staff, number):
+    """Valid JSON: the item that carries it is rejected by index, the rest recorded."""
+    items = [item(1), item(2), item(3), item(4, reason="LEARNER_STATED")]
+    text = json.dumps({"intents": items}).replace('"lms_user_id": 2', f'"lms_user_id": {number}')
+    text = text.replace('"reason": "LEARNER_STATED"', f'"reason": {number}')
+    response = staff.post(BULK_URL, text, content_type="application/json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["created"], [(entry["index"], list(entry["errors"])) for entry in body["rejected"]]) == (
+        2,
+        [(1, ["lms_user_id"]), (3, ["reason"])],
+    )
+    assert sorted(ProgramIntent.objects.values_list("lms_user_id", flat=True)) == [1, 3]
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_a_constant_that_is_not_json_is_400(staff, constant):
+    text = json.dumps({"intents": [item(1)]}).replace('"lms_user_id": 1', f'"lms_user_id": {constant}')
+    response = staff.post(BULK_URL, text, content_type="application/json")
+    assert (response.status_code, response.json()["error_code"]) == (400, "parse_error")
+    assert not ProgramIntent.objects.exists()
 
 
 def test_a_gzip_bomb_is_413_without_inflating_it(staff):
@@ -283,3 +334,9 @@ def test_a_10000_intent_body_costs_a_few_queries_not_one_per_intent(staff, kind,
         response = staff.post(BULK_URL, data, content_type=content_type)
     assert response.json() == {"created": 10_000, "duplicates": 0, "rejected": []}
     assert ProgramIntent.objects.count() == 10_000
+
+
+def test_a_chunked_body_the_server_cannot_pass_is_411(staff):
+    """Django's development server (as the test client) does not de-chunk a body: PIE says so, not "empty"."""
+    response = staff.generic("POST", BULK_URL, b"", content_type="text/csv", HTTP_TRANSFER_ENCODING="chunked")
+    assert (response.status_code, response.json()["error_code"]) == (411, "length_required")

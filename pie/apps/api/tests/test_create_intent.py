@@ -274,6 +274,10 @@ def test_monitoring_attributes_say_created_or_duplicate(learner, staff, intent_b
         pytest.param("effective_timestamp", 20240701, id="timestamp as a number"),
         pytest.param("effective_timestamp", "1" * 64, id="64 ones"),
         pytest.param("effective_timestamp", "2024-07-01\n00:00:00", id="timestamp with a newline"),
+        pytest.param("effective_timestamp", "2024-07-01T00:00:00+00:99", id="offset minutes 99"),
+        pytest.param("effective_timestamp", "2024-07-01T00:00:00-00:75", id="offset minutes 75"),
+        pytest.param("effective_timestamp", "2024-07-01T00:00:00+00:60", id="offset minutes 60"),
+        pytest.param("effective_timestamp", "2024-07-01T00:00:00+24:00", id="offset hours 24"),
     ],
 )
 def test_identifiers_and_timestamps_are_read_strictly(learner, intent_body, field, value):

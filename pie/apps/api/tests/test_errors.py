@@ -184,3 +184,61 @@ def test_a_body_over_djangos_limit_is_413(settings, client_with_token):
     response = client.post(CREATE_URL, '{"x": "' + "a" * 2000 + '"}', content_type="application/json")
     assert response.status_code == 413
     assert response.json()["error_code"] == "request_too_large"
+
+
+# Codecs that cannot decode the requests below: text codecs whose decoders raise
+# UnicodeError (not UnicodeDecodeError), and codecs that are not text codecs at all.
+UNDECODABLE = ["punycode", "idna", "rot13", "zlib", "base64", "uu", "bz2", "hex", "quopri"]
+
+
+def _doors():
+    """Each door that reads a query or a body: (who, method, path, content type, data)."""
+    intent = {
+        "program_uuid": "6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e",
+        "reason": "BUNDLE_PURCHASE",
+        "certainty": "CERTAIN_YES",
+        "effective_timestamp": "2024-01-01T00:00:00Z",
+    }
+    bulk_item = {**intent, "lms_user_id": 7, "reason": "RÉSERVÉ"}  # non-ASCII: not text of those codecs
+    csv_body = "user_id,program_uuid,intent_reason,intent_certainty,effective_time\n7,é,X,Y,Z\n"
+    json_body = json.dumps({**intent, "x": "é"}, ensure_ascii=False).encode()
+    bulk_body = json.dumps({"intents": [bulk_item]}, ensure_ascii=False).encode()
+    form = "program_uuid=6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e&reason=R%C3%89SERV%C3%89&certainty=MAYBE"
+    return {
+        "query string": ("learner", "get", "most_recent_and_certain/?program_uuid=%C3%A9&x=1", "text/plain", b""),
+        "form body": ("learner", "post", "", "application/x-www-form-urlencoded", form.encode()),
+        "JSON body": ("learner", "post", "", "application/json", json_body),
+        "bulk JSON body": ("staff", "post", "bulk/", "application/json", bulk_body),
+        "bulk CSV body": ("staff", "post", "bulk/", "text/csv", csv_body.encode()),
+        "admin form": ("browser", "post", "/admin/login/", "application/x-www-form-urlencoded", form.encode()),
+    }
+
+
+DOORS = _doors()
+
+
+@pytest.mark.parametrize("door", sorted(DOORS))
+@pytest.mark.parametrize("charset", UNDECODABLE)
+def test_a_charset_that_cannot_decode_the_request_is_400_at_every_door(door, charset):
+    """Through PIE's WSGI handler, as gunicorn calls it: whatever the codec raises, a 400, never a 500."""
+    from pie.apps.api.tests.wsgi import WsgiClient
+    from pie.apps.core.tokens import mint_lms_jwt
+
+    who, method, path, content_type, data = DOORS[door]
+    tokens = {
+        "learner": mint_lms_jwt(lms_user_id=7, username="learner7"),
+        "staff": mint_lms_jwt(lms_user_id=900, username="service_worker", administrator=True),
+    }
+    headers = {"HTTP_AUTHORIZATION": f"JWT {tokens[who]}"} if who in tokens else {}
+    if who == "browser":  # past the CSRF cookie check, so that Django reads the form
+        headers["HTTP_COOKIE"] = "csrftoken=" + "a" * 32
+    client = WsgiClient(**headers)
+    url = path if path.startswith("/") else f"{CREATE_URL}{path}"
+    content = f"{content_type}; charset={charset}"
+    # generic(): the bytes as they are (post() would encode them in the charset), and the
+    # Content-Type of a GET too.
+    response = client.generic(method.upper(), url, data, content_type=content, CONTENT_TYPE=content)
+    assert response.status_code == 400, response.content
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json()["error_code"] == "unsupported_charset"
+    assert charset in response.json()["detail"]

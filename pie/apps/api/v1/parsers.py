@@ -16,6 +16,7 @@ step (``intake.source.csv_rows``); the rules stay in the service.
 import csv
 import io
 import json
+import math
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -151,15 +152,44 @@ class BulkJsonParser(BaseParser):
         return read_json(_json_document(data))
 
 
+class OutOfRangeNumber:
+    """
+    A JSON number Python does not hold as one (an integer of more than 4,300 digits,
+    ``sys.get_int_max_str_digits()``; a float beyond a double's range): valid JSON, kept in
+    its place so that the item's own check refuses it, as any number where it does not belong.
+    """
+
+    __slots__ = ()
+
+
+_OUT_OF_RANGE = OutOfRangeNumber()
+
+
+def _int(text: str):
+    try:
+        return int(text)
+    except ValueError:
+        return _OUT_OF_RANGE
+
+
+def _float(text: str):
+    number = float(text)
+    return number if math.isfinite(number) else _OUT_OF_RANGE
+
+
+def _constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
 def _json_document(data: bytes):
-    """The body's JSON: orjson's parse, or, where orjson refuses valid JSON (an integer beyond
-    64 bits, which only an item's own check should refuse), the standard library's."""
+    """The body's JSON: orjson's parse, or, where orjson refuses valid JSON (a number beyond
+    a double or 64 bits, which only an item's own check should refuse), the standard library's."""
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as error:
         fast_error = error
     try:
-        return json.loads(data.decode("utf-8"))
+        return json.loads(data.decode("utf-8"), parse_int=_int, parse_float=_float, parse_constant=_constant)
     except (ValueError, RecursionError):
         raise ParseError(f"JSON parse error - {fast_error}") from None
 

@@ -184,6 +184,30 @@ def test_an_unreachable_lms_is_a_json_502(client, lms, settings):
     assert json.loads(response.content)["error_code"] == "sign_in_provider_error"
 
 
+# Committed as in production: in the test's transaction the failed insert would break the
+# session's save that follows it.
+@pytest.mark.django_db(transaction=True)
+def test_an_lms_user_id_held_by_another_user_is_a_409_that_names_no_database_detail(client, lms, caplog):
+    User.objects.create_user("alice", lms_user_id=4002)
+    lms.sign_in_as(username="bob", lms_user_id=4002, administrator=True)
+
+    with caplog.at_level("WARNING", logger="pie.apps.core.sign_in"):
+        response, _ = follow(client, lms, "/admin/")
+
+    assert (response.status_code, response["Content-Type"]) == (409, "application/json"), response.content
+    body = json.loads(response.content)
+    assert body == {
+        "detail": "Signing in through the LMS failed: another user of PIE holds this account's LMS user id.",
+        "error_code": "sign_in_conflict",
+    }
+    # The database's own words (SQLite's "UNIQUE constraint failed", MariaDB's "Duplicate
+    # entry '4002' for key ...") are for the log.
+    (record,) = [record for record in caplog.records if record.name == "pie.apps.core.sign_in"]
+    assert record.exc_info is not None
+    assert "IntegrityError" in caplog.text
+    assert list(User.objects.filter(lms_user_id=4002).values_list("username", flat=True)) == ["alice"]
+
+
 @pytest.mark.django_db
 def test_without_an_lms_the_admin_keeps_its_password_form(client, settings):
     settings.SOCIAL_AUTH_EDX_OAUTH2_URL_ROOT = None

@@ -262,6 +262,13 @@ BAD_ROWS = [
         "effective_time '0001-01-01T00:00:00+01:00': Must be an ISO 8601",
         id="before-year-1",
     ),
+    pytest.param(
+        line(when="2022-07-01T00:00:00+00:99"),
+        "effective_time '2022-07-01T00:00:00+00:99': Must be an ISO 8601",
+        id="offset-minutes-99",
+    ),
+    pytest.param(line(when="2022-07-01 00:00:00 -0075"), "effective_time '2022-07-01 00:00:00 -0075'", id="offset-75"),
+    pytest.param(line(when="2022-07-01T00:00:00+24:00"), "effective_time '2022-07-01T00:00:00+24:00'", id="offset-24h"),
     pytest.param(f"{PROGRAM},4,BUNDLE_PURCHASE", "expected 5 fields as in the header, found 3", id="too-few-fields"),
     pytest.param(
         line(reason='"' + "X" * 120_000 + "\n" + "X" * 20_000 + '"'),

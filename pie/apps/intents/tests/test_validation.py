@@ -149,10 +149,32 @@ def test_timestamp_forms(text, expected):
     assert parsed.tzinfo == UTC
 
 
+# Offsets whose minutes or hours are out of range: timedelta would read +00:99 as +01:39.
+BAD_OFFSETS = ["+00:99", "-00:75", "+00:60", "+0060", "+24:00", "-24", "+99:00"]
+
+
 @pytest.mark.parametrize("text", ["", "Z", "07/01/2022", "2022-07-01 25:00:00", "2022-07-01T00:00:00 EST"])
 def test_unparseable_timestamps(text):
     with pytest.raises(ValueError, match=r"not an ISO 8601 timestamp|out of range|must be in"):
         parse_timestamp(text)
+
+
+@pytest.mark.parametrize("offset", BAD_OFFSETS)
+def test_an_offset_out_of_range_is_refused_not_shifted(offset):
+    with pytest.raises(ValueError, match="not a UTC offset"):
+        parse_timestamp(f"2022-07-01T00:00:00{offset}")
+    for path in (clean, lambda **values: intent_key_cleaner(now=NOW)({**GOOD, **values})):
+        with pytest.raises(InvalidIntentError) as raised:
+            path(effective_timestamp=f"2022-07-01T00:00:00{offset}")
+        assert set(raised.value.errors) == {"effective_timestamp"}
+
+
+@pytest.mark.parametrize("offset", ["+23:59", "-23:59", "+00:00", "+0530", "-09"])
+def test_offsets_in_range_are_read(offset):
+    sign = -1 if offset[0] == "-" else 1
+    digits = offset[1:].replace(":", "")
+    shift = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+    assert parse_timestamp(f"2022-07-01T00:00:00{offset}") == datetime(2022, 7, 1, tzinfo=UTC) - sign * shift
 
 
 # The batch path (intent_key_cleaner) has a short path for rows of valid strings (or an int
