@@ -59,9 +59,14 @@ run: $(VENV)/.base-installed ## serve PIE on 127.0.0.1:18781 with the local sett
 	$(VPY) manage.py runserver $(HOST_PORT)
 
 LMS_USER_ID ?= 7
-consume-events: $(VENV)/.base-installed ## record intents from the event bus into the database make run uses (Redis: EVENT_BUS_REDIS_CONNECTION_URL)
+consume-events: $(VENV)/.base-installed ## run every consumer (certificates, enrollments, unenrollments, passing) into make run's database, in the foreground (Redis: EVENT_BUS_REDIS_CONNECTION_URL)
 	$(VPY) manage.py migrate --no-input
-	$(VPY) manage.py consume_certificate_events
+	@trap 'kill $$pids 2>/dev/null; wait' INT TERM; \
+	$(VPY) manage.py consume_certificate_events & pids="$$!"; \
+	for kind in enrollment unenrollment passing; do \
+		$(VPY) manage.py consume_course_events $$kind & pids="$$pids $$!"; \
+	done; \
+	wait
 
 demo-event: $(VENV)/.base-installed ## produce one PROGRAM_CERTIFICATE_AWARDED event to the local bus (LMS_USER_ID=7)
 	$(VPY) manage.py produce_demo_certificate_event --lms-user-id $(LMS_USER_ID)

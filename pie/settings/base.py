@@ -373,6 +373,13 @@ EVENTS_SERVICE_NAME = "pie"
 # PIE's consumer group, under this process's consumer name (one name per running process;
 # a process restarted under its name first reads what it had received but not acknowledged).
 PIE_EVENT_BUS_TOPIC = "learning-program-certificate-lifecycle"
+# What `manage.py consume_course_events KIND` consumes: the LMS's topics of enrollments
+# (created and changed), unenrollments and course passing states (docs/events.rst).
+PIE_EVENT_BUS_ENROLLMENT_TOPIC = env.str(
+    "PIE_EVENT_BUS_ENROLLMENT_TOPIC", default="learning-course-enrollment-lifecycle"
+)
+PIE_EVENT_BUS_UNENROLLMENT_TOPIC = env.str("PIE_EVENT_BUS_UNENROLLMENT_TOPIC", default="course-unenrollment-lifecycle")
+PIE_EVENT_BUS_PASSING_TOPIC = env.str("PIE_EVENT_BUS_PASSING_TOPIC", default="learning-badges-lifecycle")
 PIE_EVENT_BUS_GROUP = env.str("PIE_EVENT_BUS_GROUP", default="pie")
 PIE_EVENT_BUS_CONSUMER_NAME = env.str("PIE_EVENT_BUS_CONSUMER_NAME", default=socket.gethostname())
 # Redis: at start, a consumer takes over the messages another consumer of the group received

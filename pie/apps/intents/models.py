@@ -114,14 +114,14 @@ class ProgramIntent(models.Model):
 
 class FailedEvent(models.Model):
     """
-    An event from the event bus whose intent could not be recorded, kept to be replayed.
+    An event from the event bus whose intent (or course fact) could not be recorded, kept to be replayed.
 
     The bus acknowledges every message it delivers, also when a receiver failed, so what
     PIE does not store is gone: an event whose write kept failing while the database
     answered is kept here until ``manage.py replay_failed_events`` records it. Only what
     PIE maps is kept: the event's type, id and time, its learner, and the values the
-    receiver mapped it to (``values``: the intent's other fields, as JSON texts); no
-    username, email or name.
+    receiver mapped it to (``kind``, and ``values``: the intent's or the course fact's other
+    fields, as JSON texts); no username, email or name.
 
     .. pii: lms_user_id identifies a learner; their kept events are deleted when the learner
        is retired (POST /api/v1/retire_user/, services.retire_learner).
@@ -129,8 +129,18 @@ class FailedEvent(models.Model):
     .. pii_retirement: local_api
     """
 
+    class Kind(models.TextChoices):
+        INTENT = "intent"
+        COURSE_FACT = "course_fact"
+
     event_type = models.CharField(max_length=EVENT_TYPE_MAX_LENGTH, help_text="The event's type.")
     event_id = models.UUIDField(unique=True, help_text="The event's id: an event is kept once.")
+    kind = models.CharField(
+        max_length=16,
+        choices=Kind.choices,
+        default=Kind.INTENT,
+        help_text="What the event writes: an intent, or a course fact (engagement).",
+    )
     event_time = models.DateTimeField(help_text="The event's own time.")
     lms_user_id = lms_user_id_field(db_index=True)
     values = models.JSONField(help_text="What the event maps to, but its learner: field name -> value.")

@@ -80,16 +80,24 @@ def send_program_certificate_event(
         status="awarded" if signal.event_type.endswith(".awarded.v1") else "revoked",
         url="https://credentials.example.com/credentials/demo/",
     )
+    send_to_bus(
+        signal=signal,
+        topic=settings.PIE_EVENT_BUS_TOPIC,
+        event_key_field=EVENT_KEY_FIELD,
+        event_data={"program_certificate": certificate},
+        metadata=metadata,
+    )
+    return metadata
+
+
+def send_to_bus(*, signal: OpenEdxPublicSignal, topic: str, event_key_field: str, event_data: dict, metadata) -> None:
+    """Send one event with the configured producer; ``ProducerError`` if none is configured or it reported an error."""
     producer = get_producer()
     if isinstance(producer, NoEventBusProducer):
         raise ProducerError("No event bus producer is configured (EVENT_BUS_PRODUCER and its settings).")
     with _producer_errors() as errors:
         producer.send(
-            signal=signal,
-            topic=settings.PIE_EVENT_BUS_TOPIC,
-            event_key_field=EVENT_KEY_FIELD,
-            event_data={"program_certificate": certificate},
-            event_metadata=metadata,
+            signal=signal, topic=topic, event_key_field=event_key_field, event_data=event_data, event_metadata=metadata
         )
         # Kafka's producer delivers in the background: wait for it before a command exits.
         prepare_for_shutdown = getattr(producer, "prepare_for_shutdown", None)
@@ -97,4 +105,3 @@ def send_program_certificate_event(
             prepare_for_shutdown()
     if errors.messages:
         raise ProducerError("; ".join(errors.messages))
-    return metadata

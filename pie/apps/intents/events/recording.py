@@ -10,6 +10,7 @@ with DEBUG on, openedx-events lets a receiver's exception reach the consumer.
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -48,6 +49,15 @@ class ReplayResult:
     retired: int = 0
 
 
+def _replay_intent(lms_user_id: int, values: dict) -> bool:
+    return services.record_intent(lms_user_id=lms_user_id, **values)[1]
+
+
+# What writes a kept event again, by its kind: (LMS user id, kept values) -> whether it
+# recorded something new. Apps that keep events of their own kind add theirs (engagement).
+REPLAYERS: dict[str, Callable[[int, dict], bool]] = {"intent": _replay_intent}
+
+
 def record_intent_from_event(*, event: BusEvent, intent: IntentValues) -> EventOutcome:
     """
     Record the intent an event maps to; return what became of the event.
@@ -57,9 +67,26 @@ def record_intent_from_event(*, event: BusEvent, intent: IntentValues) -> EventO
     fails while the database answers is tried ``PIE_EVENT_WRITE_ATTEMPTS`` times, then the
     event is kept in the failed-event store. The same event twice records one intent.
     """
+    return record_from_event(
+        event=event,
+        kind=FailedEvent.Kind.INTENT,
+        lms_user_id=intent.get("lms_user_id"),
+        values={name: value for name, value in intent.items() if name != "lms_user_id"},
+        write=lambda: services.record_intent(**intent)[1],
+    )
+
+
+def record_from_event(
+    *, event: BusEvent, kind: str, lms_user_id, values: dict, write: Callable[[], bool]
+) -> EventOutcome:
+    """
+    Handle an event whose effect is ``write()`` (which returns whether it recorded something
+    new), as ``record_intent_from_event`` describes; ``kind`` and ``values`` are what the
+    failed-event store keeps of it, for ``REPLAYERS[kind]`` to write again.
+    """
     tries = retry.Tries()
     with retry.interrupts_end_the_process():
-        outcome = _record(event=event, intent=intent, tries=tries)
+        outcome = _record(event=event, kind=kind, lms_user_id=lms_user_id, values=values, write=write, tries=tries)
         _finish(event=event, outcome=outcome, tries=tries)
     return outcome
 
@@ -83,7 +110,7 @@ def replay_failed_events() -> ReplayResult:
     for failed in list(FailedEvent.objects.order_by("id")):
         try:
             with transaction.atomic():
-                _, is_new = services.record_intent(lms_user_id=failed.lms_user_id, **failed.values)
+                is_new = REPLAYERS[failed.kind](failed.lms_user_id, failed.values)
                 FailedEvent.objects.filter(pk=failed.pk).delete()
         except LearnerRetiredError:
             # Retired since the event was kept (retirement deletes what is kept at that time).
@@ -104,16 +131,17 @@ def replay_failed_events() -> ReplayResult:
     return result
 
 
-def _record(*, event: BusEvent, intent: IntentValues, tries: retry.Tries) -> EventOutcome:
+def _record(*, event: BusEvent, kind: str, lms_user_id, values: dict, write, tries: retry.Tries) -> EventOutcome:
     try:
-        _, is_new = retry.call_with_retries(
-            lambda: services.record_intent(**intent), tries=tries, what=f"recording event {event.event_id}"
-        )
+        is_new = retry.call_with_retries(write, tries=tries, what=f"recording event {event.event_id}")
     except InvalidIntentError as error:  # values that break a rule, or a retired learner
-        log.warning("Skipped event %s (%s), which maps to no intent: %s", event.event_id, event.event_type, error)
+        maps_to = "intent" if kind == FailedEvent.Kind.INTENT else "course fact"
+        log.warning("Skipped event %s (%s), which maps to no %s: %s", event.event_id, event.event_type, maps_to, error)
         return EventOutcome.SKIPPED
     except Exception as error:  # whatever failed, the event is kept rather than lost
-        return _keep_failed_event(event=event, intent=intent, tries=tries, error=error)
+        return _keep_failed_event(
+            event=event, kind=kind, lms_user_id=lms_user_id, values=values, tries=tries, error=error
+        )
     return EventOutcome.RECORDED if is_new else EventOutcome.DUPLICATE
 
 
@@ -126,7 +154,9 @@ class _ExactJSONEncoder(json.JSONEncoder):
         return super().default(value)
 
 
-def _keep_failed_event(*, event: BusEvent, intent: IntentValues, tries: retry.Tries, error: Exception) -> EventOutcome:
+def _keep_failed_event(
+    *, event: BusEvent, kind: str, lms_user_id, values: dict, tries: retry.Tries, error: Exception
+) -> EventOutcome:
     """
     Keep an event whose write kept failing (its values passed their checks: only a write
     that got to the database fails this way); waits for the database like the write did.
@@ -136,13 +166,13 @@ def _keep_failed_event(*, event: BusEvent, intent: IntentValues, tries: retry.Tr
     )
 
     def keep() -> None:
-        values = {name: value for name, value in intent.items() if name != "lms_user_id"}
         FailedEvent.objects.get_or_create(
             event_id=event.event_id,
             defaults={
                 "event_type": event.event_type,
                 "event_time": event.time,
-                "lms_user_id": parse_lms_user_id(intent["lms_user_id"]),
+                "kind": kind,
+                "lms_user_id": parse_lms_user_id(lms_user_id),
                 "values": json.loads(json.dumps(values, cls=_ExactJSONEncoder)),
                 "attempts": tries.failed_writes,
                 "error": repr(error)[:_ERROR_MAX_LENGTH],
@@ -153,11 +183,12 @@ def _keep_failed_event(*, event: BusEvent, intent: IntentValues, tries: retry.Tr
         retry.call_waiting_for_database(keep, tries=tries, what=f"keeping event {event.event_id}")
     except Exception as keep_error:  # the log is then the last place that holds the event
         log.critical(
-            "Could not keep event %s (%s): %r; its intent was %s",
+            "Could not keep event %s (%s): %r; it was %s for learner %s",
             event.event_id,
             event.event_type,
             keep_error,
-            intent,
+            values,
+            lms_user_id,
         )
         return EventOutcome.FAILED
     return EventOutcome.KEPT

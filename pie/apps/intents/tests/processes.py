@@ -32,9 +32,18 @@ def wait_until[T](probe: Callable[[], T], *, timeout: float = 30.0, what: str, l
 
 
 class ConsumerProcess:
-    """``manage.py consume_certificate_events`` (openedx-events' consume_events) as a child process."""
+    """A consumer command (by default ``consume_certificate_events``; openedx-events' consume_events), as a child."""
 
-    def __init__(self, *, database_url: str, topic_prefix: str, redis_url: str, name: str, **env: str):
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        topic_prefix: str,
+        redis_url: str,
+        name: str,
+        command: tuple[str, ...] = ("consume_certificate_events",),
+        **env: str,
+    ):
         child_env = dict(
             os.environ,
             DJANGO_SETTINGS_MODULE="pie.settings.local",  # DEBUG on: a receiver's exception would escape
@@ -51,7 +60,7 @@ class ConsumerProcess:
         )
         child_env.pop("PYTHONPATH", None)
         self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "consume_certificate_events"],
+            [sys.executable, "manage.py", *command],
             cwd=ROOT,
             env=child_env,
             stdout=subprocess.PIPE,

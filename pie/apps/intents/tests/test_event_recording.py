@@ -78,6 +78,7 @@ def test_the_store_keeps_only_what_pie_maps():
         "id",
         "event_type",
         "event_id",
+        "kind",
         "event_time",
         "lms_user_id",
         "values",

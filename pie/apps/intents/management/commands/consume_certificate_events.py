@@ -9,13 +9,10 @@ itself (the bus unreachable, or not configured), which ``consume_events`` would 
 status 0, so a process supervisor restarts it. docs/events.rst is the operator's guide.
 """
 
-import json
-
 from django.conf import settings
-from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-REDIS_CONSUMER = "edx_event_bus_redis.RedisEventConsumer"
+from pie.apps.intents.events.consuming import consume
 
 
 class Command(BaseCommand):
@@ -32,24 +29,4 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        extra = {}
-        if settings.EVENT_BUS_CONSUMER == REDIS_CONSUMER:
-            if not settings.EVENT_BUS_REDIS_CONNECTION_URL:
-                raise CommandError("EVENT_BUS_REDIS_CONNECTION_URL is not set: there is no Redis to consume from.")
-            extra = {
-                "consumer_name": options["consumer_name"],
-                # Carry on from where the group stopped: without it, each start skips what
-                # was produced while no consumer ran.
-                "check_backlog": True,
-                "claim_msgs_older_than": settings.PIE_EVENT_BUS_CLAIM_PENDING_AFTER_SECONDS * 1000,
-            }
-        call_command(
-            "consume_events",
-            "--topic",
-            settings.PIE_EVENT_BUS_TOPIC,
-            "--group_id",
-            settings.PIE_EVENT_BUS_GROUP,
-            "--extra",
-            json.dumps(extra),
-        )
-        raise CommandError("The event consumer stopped: its reason is logged above.")
+        consume(topic=settings.PIE_EVENT_BUS_TOPIC, consumer_name=options["consumer_name"])

@@ -1,0 +1,62 @@
+"""
+Enrollment events end to end: produced to the real Redis, read by the real consumer
+(``consume_course_events enrollment``) as a child process, the intent found by the selector.
+"""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+
+from pie.apps.catalog.discovery import ListedProgram
+from pie.apps.catalog.services import replace_catalog
+from pie.apps.engagement.producing import send_enrollment_event
+from pie.apps.intents.selectors import most_recent_and_certain
+from pie.apps.intents.tests.conftest import event_bus, migrated_sqlite_file, shared_database  # noqa: F401 (fixtures)
+from pie.apps.intents.tests.processes import ConsumerProcess, wait_until
+
+PROGRAM = uuid.UUID(int=9, version=4)
+A, B = "course-v1:edX+A+1T2026", "course-v1:edX+B+1T2026"
+
+
+def test_enrollments_in_every_course_become_a_maybe_through_the_bus(event_bus, shared_database):  # noqa: F811
+    replace_catalog(
+        [
+            ListedProgram(
+                uuid=PROGRAM, title="P", status="active", courses={"edX+A": frozenset({A}), "edX+B": frozenset()}
+            )
+        ],
+        delete=False,
+        copied_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    consumer = ConsumerProcess(
+        database_url=shared_database.url,
+        topic_prefix=event_bus.prefix,
+        redis_url=event_bus.url,
+        name="pie-test-enrollments",
+        command=("consume_course_events", "enrollment"),
+    )
+    try:
+        consumer.wait_until_consuming()
+        first = datetime(2026, 5, 1, 8, tzinfo=UTC)
+        send_enrollment_event(lms_user_id=21, run_key=A, time=first)
+        # A run of B published after the copy: it counts for B.
+        second = send_enrollment_event(lms_user_id=21, run_key=B, time=first + timedelta(minutes=5))
+
+        found = wait_until(
+            lambda: most_recent_and_certain(lms_user_id=21, program_uuids=[PROGRAM]),
+            timeout=15,
+            what="the intent",
+            log=consumer.log,
+        )
+        assert (found[0].reason, found[0].certainty, found[0].effective_timestamp) == (
+            "ENROLLED_ALL_COURSES",
+            "MAYBE",
+            second.time,
+        )
+        stream = f"{event_bus.prefix}-{settings.PIE_EVENT_BUS_ENROLLMENT_TOPIC}"
+        assert event_bus.client.xlen(stream) == 2
+        pending = lambda: event_bus.client.xpending(stream, settings.PIE_EVENT_BUS_GROUP)["pending"]  # noqa: E731
+        wait_until(lambda: pending() == 0, what="the acknowledgements", log=consumer.log)
+    finally:
+        consumer.stop()

@@ -1,0 +1,36 @@
+"""
+Running openedx-events' ``consume_events`` for one of PIE's topics, as every consumer
+command of PIE does (certificates; enrollments, unenrollments and passing states).
+"""
+
+import json
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+REDIS_CONSUMER = "edx_event_bus_redis.RedisEventConsumer"
+
+
+def consume(*, topic: str, consumer_name: str) -> None:
+    """
+    Consume ``topic`` in the group ``PIE_EVENT_BUS_GROUP`` until stopped. Raises
+    ``CommandError`` when the consumer stops by itself (the bus unreachable, or not
+    configured), which ``consume_events`` would end with status 0, so that a process
+    supervisor restarts it.
+    """
+    extra = {}
+    if settings.EVENT_BUS_CONSUMER == REDIS_CONSUMER:
+        if not settings.EVENT_BUS_REDIS_CONNECTION_URL:
+            raise CommandError("EVENT_BUS_REDIS_CONNECTION_URL is not set: there is no Redis to consume from.")
+        extra = {
+            "consumer_name": consumer_name,
+            # Carry on from where the group stopped: without it, each start skips what
+            # was produced while no consumer ran.
+            "check_backlog": True,
+            "claim_msgs_older_than": settings.PIE_EVENT_BUS_CLAIM_PENDING_AFTER_SECONDS * 1000,
+        }
+    call_command(
+        "consume_events", "--topic", topic, "--group_id", settings.PIE_EVENT_BUS_GROUP, "--extra", json.dumps(extra)
+    )
+    raise CommandError("The event consumer stopped: its reason is logged above.")
