@@ -55,11 +55,18 @@ JWT_AUTH = {
     "JWT_ISSUERS": env.json("JWT_ISSUERS", default=[]),
     "JWT_PUBLIC_SIGNING_JWK_SET": env.str("JWT_PUBLIC_SIGNING_JWK_SET", default=None),
 }
-# The cache every worker shares (the learners' write throttle counts there): Redis.
+# The cache every worker shares (the learners' write throttle counts there): Redis. PIE
+# does without it while it is down (ADR 18), so a connection or a read waits for it no
+# longer than CACHE_REDIS_TIMEOUT_SECONDS (redis-py's own default is 5 s).
+CACHE_REDIS_TIMEOUT_SECONDS = env.float("CACHE_REDIS_TIMEOUT_SECONDS", default=0.25)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": env.str("CACHE_REDIS_URL", default=None),
+        "OPTIONS": {
+            "socket_connect_timeout": CACHE_REDIS_TIMEOUT_SECONDS,
+            "socket_timeout": CACHE_REDIS_TIMEOUT_SECONDS,
+        },
     }
 }
 # A learner's own writes: more than any real learner makes (staff and services are not counted).
