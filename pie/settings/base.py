@@ -180,6 +180,10 @@ def database_from_url(url: str, *, conn_max_age: int = 0) -> dict:
         options = db.setdefault("OPTIONS", {})
         options.setdefault("charset", "utf8mb4")
         options.setdefault("isolation_level", "read committed")
+        # A database that accepts TCP and never answers fails the connection in seconds,
+        # in every process (the read and write timeouts are the serving processes' only:
+        # pie.apps.core.database).
+        options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT_SECONDS", default=3))
         options.setdefault(
             "init_command",
             "SET sql_mode='STRICT_TRANS_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO',"
@@ -196,6 +200,12 @@ def database_from_url(url: str, *, conn_max_age: int = 0) -> dict:
     db.setdefault("CONN_HEALTH_CHECKS", db["CONN_MAX_AGE"] != 0)
     return db
 
+
+# How long the web workers and the event consumers wait for each read and write of a
+# MySQL/MariaDB statement (pie.apps.core.database.bound_database_waits; 0: no limit). Other
+# commands (migrations, bulk_insert_intents) have no such limit.
+DATABASE_READ_TIMEOUT_SECONDS = env.int("DATABASE_READ_TIMEOUT_SECONDS", default=5)
+DATABASE_WRITE_TIMEOUT_SECONDS = env.int("DATABASE_WRITE_TIMEOUT_SECONDS", default=5)
 
 DEFAULT_SQLITE_URL = f"sqlite:///{BASE_DIR / 'pie.sqlite3'}"
 

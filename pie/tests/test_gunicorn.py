@@ -82,8 +82,8 @@ def server(tmp_path):
     process.wait(timeout=30)
 
 
-def get(port: int, path: str, **headers):
-    connection = HTTPConnection("127.0.0.1", port, timeout=10)
+def get(port: int, path: str, *, timeout: float = 10, **headers):
+    connection = HTTPConnection("127.0.0.1", port, timeout=timeout)
     connection.request("GET", path, headers=headers)
     response = connection.getresponse()
     return response.status, response.getheader("Content-Type"), response.read()

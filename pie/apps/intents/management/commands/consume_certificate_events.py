@@ -15,6 +15,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from pie.apps.core.database import bound_database_waits
+
 REDIS_CONSUMER = "edx_event_bus_redis.RedisEventConsumer"
 
 
@@ -43,6 +45,9 @@ class Command(BaseCommand):
                 "check_backlog": True,
                 "claim_msgs_older_than": settings.PIE_EVENT_BUS_CLAIM_PENDING_AFTER_SECONDS * 1000,
             }
+        # Before any connection opens: a database that stops answering is an outage the
+        # consumer waits out (events.retry), not a read that hangs for good.
+        bound_database_waits()
         call_command(
             "consume_events",
             "--topic",
