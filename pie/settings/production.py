@@ -38,6 +38,7 @@ import yaml
 from pie.settings.base import *  # noqa: F403
 from pie.settings.base import JWT_AUTH, REST_FRAMEWORK, database_from_url, env
 from pie.settings.required import ConfigurationError, refuse_missing
+from pie.settings.values import refusal, refuse_unusable
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY", default=None)
@@ -86,7 +87,7 @@ if CONFIG_FILE:
     try:
         with open(CONFIG_FILE, encoding="utf-8") as config_file:
             config_from_yaml = yaml.safe_load(config_file) or {}
-    except (OSError, yaml.YAMLError) as error:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         reason = " ".join(str(error).split())
         raise ConfigurationError(f"PIE cannot start: the PIE_CFG file {CONFIG_FILE} cannot be read: {reason}") from None
     if not isinstance(config_from_yaml, dict):
@@ -98,7 +99,10 @@ if CONFIG_FILE:
             "default": database_from_url(config_from_yaml.pop("DATABASE_URL"), conn_max_age=PRODUCTION_CONN_MAX_AGE)
         }
     # Merged rather than replaced, so the file names only what differs (issuers, keys).
-    JWT_AUTH = {**JWT_AUTH, **(config_from_yaml.pop("JWT_AUTH", None) or {})}
+    jwt_auth_from_yaml = config_from_yaml.pop("JWT_AUTH", None) or {}
+    if not isinstance(jwt_auth_from_yaml, dict):
+        raise refusal("JWT_AUTH", f"a mapping of JWT settings in the PIE_CFG file {CONFIG_FILE}")
+    JWT_AUTH = {**JWT_AUTH, **jwt_auth_from_yaml}
     if isinstance(JWT_AUTH.get("JWT_PUBLIC_SIGNING_JWK_SET"), dict):
         # Written as a YAML mapping: edx-drf-extensions reads the set as JSON text.
         JWT_AUTH["JWT_PUBLIC_SIGNING_JWK_SET"] = json.dumps(JWT_AUTH["JWT_PUBLIC_SIGNING_JWK_SET"])
@@ -110,5 +114,7 @@ CSRF_TRUSTED_ORIGINS = CORS_ORIGIN_WHITELIST
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Last: every required setting, whichever source gave it (one line naming all that is missing).
+# Last: every required setting, whichever source gave it (one line naming all that is missing),
+# then the first whose shape cannot work.
 refuse_missing(vars())
+refuse_unusable(vars())
