@@ -28,7 +28,12 @@ optionally ``_PUBLIC_URL_ROOT`` and ``_LOGOUT_URL``) is read by ``base.py`` too.
 
 A required setting left unset (``pie.settings.required``: the secret, the database, the
 hosts, the cache, the JWT issuers and keys, the retirement salts, the LMS sign-in) stops
-every command and the server with one line naming all that is missing.
+every command and the server with one line naming all that is missing; a value whose form
+cannot work (``pie.settings.values``: an integer that is not one, hosts as a string, a bogus
+rate or cache URL) stops them with one line naming it.
+
+The cache's client waits at most ``CACHE_REDIS_TIMEOUT_SECONDS`` for Redis, which PIE does
+without while it is down (ADR 18).
 """
 
 import json
