@@ -17,5 +17,9 @@ except ConfigurationError as error:
 
 # After Django is set up, as get_wsgi_application does.
 from pie.apps.core.charsets import Handler
+from pie.apps.core.database import bound_database_waits
+
+# Before any connection opens: a request waits for the database seconds, never for good.
+bound_database_waits()
 
 application = Handler()

@@ -8,17 +8,19 @@ differs. Values that vary by deployment come from the environment through django
 
 import logging
 import socket
+import warnings
 from pathlib import Path
 
-import environ
 import orjson
 from corsheaders.defaults import default_headers
 
 from pie.apps.core.lms import LMS_JWT_VERSION
+from pie.settings.values import Env, log_level, refusal
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
-env = environ.Env()
+# A value that cannot be parsed stops every command with one line naming it (pie.settings.values).
+env = Env()
 
 DEBUG = False
 SECRET_KEY = None  # each environment module sets it; production refuses to start without one
@@ -178,13 +180,23 @@ def database_from_url(url: str, *, conn_max_age: int = 0) -> dict:
     connection is kept for the next requests (0: a new one for each request). A kept
     connection is checked before each request reuses it (``CONN_HEALTH_CHECKS``).
     """
-    db = env.db_url_config(url)
+    if not isinstance(url, str):
+        raise refusal("DATABASE_URL", "a database URL such as mysql://user:password@host:3306/pie")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # django-environ warns of a scheme it does not know, then returns {}
+        db = env.db_url_config(url)
+    if not db.get("ENGINE"):
+        raise refusal("DATABASE_URL", "a database URL such as mysql://user:password@host:3306/pie")
     if db["ENGINE"] == "django.db.backends.mysql":
         # Django's backend, reading DATETIME values faster (pie/db/mysql/base.py).
         db["ENGINE"] = "pie.db.mysql"
         options = db.setdefault("OPTIONS", {})
         options.setdefault("charset", "utf8mb4")
         options.setdefault("isolation_level", "read committed")
+        # A database that accepts TCP and never answers fails the connection in seconds,
+        # in every process (the read and write timeouts are the serving processes' only:
+        # pie.apps.core.database).
+        options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT_SECONDS", default=3))
         options.setdefault(
             "init_command",
             "SET sql_mode='STRICT_TRANS_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO',"
@@ -201,6 +213,12 @@ def database_from_url(url: str, *, conn_max_age: int = 0) -> dict:
     db.setdefault("CONN_HEALTH_CHECKS", db["CONN_MAX_AGE"] != 0)
     return db
 
+
+# How long the web workers and the event consumers wait for each read and write of a
+# MySQL/MariaDB statement (pie.apps.core.database.bound_database_waits; 0: no limit). Other
+# commands (migrations, bulk_insert_intents) have no such limit.
+DATABASE_READ_TIMEOUT_SECONDS = env.int("DATABASE_READ_TIMEOUT_SECONDS", default=5)
+DATABASE_WRITE_TIMEOUT_SECONDS = env.int("DATABASE_WRITE_TIMEOUT_SECONDS", default=5)
 
 DEFAULT_SQLITE_URL = f"sqlite:///{BASE_DIR / 'pie.sqlite3'}"
 
@@ -341,6 +359,8 @@ PIE_INTENT_MAX_CLOCK_SKEW_SECONDS = env.int("PIE_INTENT_MAX_CLOCK_SKEW_SECONDS",
 # hashes, the current one first (an earlier one is still checked). Production has no default.
 RETIREMENT_SERVICE_WORKER_USERNAME = env.str("RETIREMENT_SERVICE_WORKER_USERNAME", default="retirement_service_worker")
 PIE_RETIREMENT_SALTS = env.list("PIE_RETIREMENT_SALTS", default=[])
+# Only local and test settings may use the development salt published in this repository.
+PIE_ALLOW_DEVELOPMENT_RETIREMENT_SALT = False
 
 # POST /api/v1/program_intents/bulk/ (the warehouse pipeline's door): at most this many
 # intents a request, and a body of at most this many bytes once decompressed (None: 512
@@ -410,7 +430,7 @@ DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
 DJANGO_STRUCTLOG_USER_ID_FIELD = None
 DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env.bool("PIE_TRUST_UPSTREAM_REQUEST_ID", default=False)
-PIE_REQUEST_LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+PIE_REQUEST_LOG_LEVEL = log_level(env.str("LOG_LEVEL", default="INFO"))
 
 # Everything but the request log: standard error.
 LOGGING = {
@@ -422,7 +442,7 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "standard"},
     },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": PIE_REQUEST_LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING", "propagate": True},
     },

@@ -16,6 +16,7 @@ from pie.settings.required import REQUIRED
 _PLACEHOLDERS = {
     "DATABASE_URL": "sqlite:////tmp/pie-build-unused.sqlite3",
     "JWT_ISSUERS": '[{"ISSUER": "https://build.invalid/oauth2", "AUDIENCE": "build"}]',
+    "CACHE_REDIS_URL": "redis://build.invalid:6379/0",
 }
 for _name in REQUIRED:
     os.environ.setdefault(_name, _PLACEHOLDERS.get(_name, "build-only-unused"))

@@ -7,6 +7,7 @@ development origin. Never imported by ``production``.
 from pie.apps.core.development_jwt import (
     DEVELOPMENT_JWT_PRIVATE_SIGNING_JWK,
     DEVELOPMENT_JWT_PUBLIC_SIGNING_JWK_SET,
+    DEVELOPMENT_RETIREMENT_SALT,
     DEVSTACK_JWT_ISSUER,
 )
 from pie.settings.base import *  # noqa: F403
@@ -32,4 +33,5 @@ CORS_ORIGIN_WHITELIST = ["http://localhost:1996"]
 CSRF_TRUSTED_ORIGINS = CORS_ORIGIN_WHITELIST
 
 # A salt for the retired learners' hashes that is not a secret: development and tests only.
-PIE_RETIREMENT_SALTS = ["development-only-retirement-salt"]
+PIE_RETIREMENT_SALTS = [DEVELOPMENT_RETIREMENT_SALT]
+PIE_ALLOW_DEVELOPMENT_RETIREMENT_SALT = True

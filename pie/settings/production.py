@@ -28,7 +28,12 @@ optionally ``_PUBLIC_URL_ROOT`` and ``_LOGOUT_URL``) is read by ``base.py`` too.
 
 A required setting left unset (``pie.settings.required``: the secret, the database, the
 hosts, the cache, the JWT issuers and keys, the retirement salts, the LMS sign-in) stops
-every command and the server with one line naming all that is missing.
+every command and the server with one line naming all that is missing; a value whose form
+cannot work (``pie.settings.values``: an integer that is not one, hosts as a string, a bogus
+rate or cache URL) stops them with one line naming it.
+
+The cache's client waits at most ``CACHE_REDIS_TIMEOUT_SECONDS`` for Redis, which PIE does
+without while it is down (ADR 18).
 """
 
 import json
@@ -38,6 +43,7 @@ import yaml
 from pie.settings.base import *  # noqa: F403
 from pie.settings.base import JWT_AUTH, REST_FRAMEWORK, database_from_url, env
 from pie.settings.required import ConfigurationError, refuse_missing
+from pie.settings.values import refusal, refuse_unusable
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY", default=None)
@@ -55,11 +61,18 @@ JWT_AUTH = {
     "JWT_ISSUERS": env.json("JWT_ISSUERS", default=[]),
     "JWT_PUBLIC_SIGNING_JWK_SET": env.str("JWT_PUBLIC_SIGNING_JWK_SET", default=None),
 }
-# The cache every worker shares (the learners' write throttle counts there): Redis.
+# The cache every worker shares (the learners' write throttle counts there): Redis. PIE
+# does without it while it is down (ADR 18), so a connection or a read waits for it no
+# longer than CACHE_REDIS_TIMEOUT_SECONDS (redis-py's own default is 5 s).
+CACHE_REDIS_TIMEOUT_SECONDS = env.float("CACHE_REDIS_TIMEOUT_SECONDS", default=0.25)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": env.str("CACHE_REDIS_URL", default=None),
+        "OPTIONS": {
+            "socket_connect_timeout": CACHE_REDIS_TIMEOUT_SECONDS,
+            "socket_timeout": CACHE_REDIS_TIMEOUT_SECONDS,
+        },
     }
 }
 # A learner's own writes: more than any real learner makes (staff and services are not counted).
@@ -79,7 +92,7 @@ if CONFIG_FILE:
     try:
         with open(CONFIG_FILE, encoding="utf-8") as config_file:
             config_from_yaml = yaml.safe_load(config_file) or {}
-    except (OSError, yaml.YAMLError) as error:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         reason = " ".join(str(error).split())
         raise ConfigurationError(f"PIE cannot start: the PIE_CFG file {CONFIG_FILE} cannot be read: {reason}") from None
     if not isinstance(config_from_yaml, dict):
@@ -91,7 +104,10 @@ if CONFIG_FILE:
             "default": database_from_url(config_from_yaml.pop("DATABASE_URL"), conn_max_age=PRODUCTION_CONN_MAX_AGE)
         }
     # Merged rather than replaced, so the file names only what differs (issuers, keys).
-    JWT_AUTH = {**JWT_AUTH, **(config_from_yaml.pop("JWT_AUTH", None) or {})}
+    jwt_auth_from_yaml = config_from_yaml.pop("JWT_AUTH", None) or {}
+    if not isinstance(jwt_auth_from_yaml, dict):
+        raise refusal("JWT_AUTH", f"a mapping of JWT settings in the PIE_CFG file {CONFIG_FILE}")
+    JWT_AUTH = {**JWT_AUTH, **jwt_auth_from_yaml}
     if isinstance(JWT_AUTH.get("JWT_PUBLIC_SIGNING_JWK_SET"), dict):
         # Written as a YAML mapping: edx-drf-extensions reads the set as JSON text.
         JWT_AUTH["JWT_PUBLIC_SIGNING_JWK_SET"] = json.dumps(JWT_AUTH["JWT_PUBLIC_SIGNING_JWK_SET"])
@@ -103,5 +119,7 @@ CSRF_TRUSTED_ORIGINS = CORS_ORIGIN_WHITELIST
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Last: every required setting, whichever source gave it (one line naming all that is missing).
+# Last: every required setting, whichever source gave it (one line naming all that is missing),
+# then the first whose shape cannot work.
 refuse_missing(vars())
+refuse_unusable(vars())

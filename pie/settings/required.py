@@ -6,7 +6,8 @@ unset or empty it raises ``MissingConfiguration``, whose message names every mis
 on one line (a ``ConfigurationError``, as is an unreadable ``PIE_CFG`` file). ``manage.py``
 and ``pie/wsgi.py`` print that line and exit non-zero, never with a traceback; gunicorn's
 configuration module refuses before it binds (``pie/docker_gunicorn_configuration.py``).
-Whether a present value is *sound* (a usable JWK set, not the development key) is for the
+A present value whose form cannot work is refused by ``pie.settings.values``; whether a
+well-formed value is *sound* (a usable JWK set, not the development key) is for the
 ``pie.E00x`` system checks.
 """
 

@@ -91,8 +91,8 @@ def server(tmp_path):
     process.wait(timeout=30)
 
 
-def get(port: int, path: str, **headers):
-    connection = HTTPConnection("127.0.0.1", port, timeout=10)
+def get(port: int, path: str, *, timeout: float = 10, **headers):
+    connection = HTTPConnection("127.0.0.1", port, timeout=timeout)
     connection.request("GET", path, headers=headers)
     response = connection.getresponse()
     return response.status, response.getheader("Content-Type"), response.read()
@@ -135,7 +135,9 @@ def test_a_database_outage_is_503_never_a_401_or_500(database_down):
         assert (status, content_type) == (503, "application/json"), body
         assert json.loads(body)["error_code"] == "database_unavailable"
     status, _, body = get(database_down, "/health/")
-    assert (status, json.loads(body)) == (503, {"status": "UNAVAILABLE"})
+    assert status == 503
+    assert json.loads(body)["error_code"] == "database_unavailable"
+    assert json.loads(body)["status"] == "UNAVAILABLE"
     # A session cookie makes a middleware read the session from the database, before the view.
     status, content_type, _ = get(database_down, "/health/", Cookie="sessionid=abc123")
     assert (status, content_type) == (503, "application/json")
@@ -149,7 +151,7 @@ def test_health_says_unavailable_when_the_sqlite_file_has_no_schema(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=30)
-    assert (status, json.loads(body)) == (503, {"status": "UNAVAILABLE"})
+    assert (status, json.loads(body)["status"]) == (503, "UNAVAILABLE")
 
 
 class Lines:
@@ -384,3 +386,42 @@ def test_every_request_log_line_is_whole_and_shorter_than_a_pipes_atomic_write(t
     # A traceback keeps its tail: the innermost frames and the exception.
     failed = next(record for record in records if record["path"] == "/fail/40/")
     assert "RuntimeError: a bug deep down: xxx" in failed["exception"]
+
+
+def post(port: int, path: str, body: dict, **headers):
+    connection = HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json", **headers})
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+def migrated_sqlite(path: Path) -> str:
+    url = f"sqlite:///{path}"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "pie.settings.test", "DATABASE_URL": url}
+    env.pop("PYTHONPATH", None)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    return url
+
+
+@pytest.mark.parametrize("outage", ["refused", "silent"])
+def test_production_with_its_cache_down_writes_and_stays_healthy_within_a_second(tmp_path, outage):
+    """The throttle fails open and /health/ stays 200; the cache's timeouts keep each wait short."""
+    from pie.tests.sockets import SilentServer, closed_port
+
+    with SilentServer() as silent:
+        cache_port = closed_port() if outage == "refused" else silent.port
+        settings = {**production_env(), "CACHE_REDIS_URL": f"redis://127.0.0.1:{cache_port}/0"}
+        process, port = start_server(migrated_sqlite(tmp_path / "pie.sqlite3"), migrate=False, settings=settings)
+        try:
+            token = mint_lms_jwt(lms_user_id=7, username="learner7")
+            body = {"program_uuid": str(uuid.uuid4()), "reason": "LEARNER_STATED", "certainty": "MAYBE"}
+            started = time.monotonic()
+            status, answer = post(port, "/api/v1/program_intents/", body, Authorization=f"JWT {token}")
+            health_status, _, health = get(port, "/health/")
+            took = time.monotonic() - started
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    assert status == 201, answer
+    assert (health_status, json.loads(health)) == (200, {"status": "OK", "cache": "UNAVAILABLE"})
+    assert took < 2  # two cache waits of CACHE_REDIS_TIMEOUT_SECONDS (0.25), not redis-py's 5 s each

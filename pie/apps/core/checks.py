@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core import checks
 
+from pie.apps.core.development_jwt import DEVELOPMENT_RETIREMENT_SALT
 from pie.apps.core.jwt_config import jwt_configuration_problems
 
 
@@ -21,15 +22,32 @@ def check_jwt_configuration(app_configs=None, **kwargs) -> list[checks.CheckMess
 
 @checks.register(checks.Tags.security)
 def check_retirement_salts(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    """Without a salt no retired learner can be recognised, so every write would be refused."""
+    """
+    Without a salt no retired learner can be recognised, so every write would be refused;
+    with a blank or a published one, the kept hashes can be reversed.
+    """
     salts = getattr(settings, "PIE_RETIREMENT_SALTS", None)
-    if not isinstance(salts, list | tuple) or not salts or not all(isinstance(salt, str) and salt for salt in salts):
+    if (
+        not isinstance(salts, list | tuple)
+        or not salts
+        or not all(isinstance(salt, str) and salt.strip() for salt in salts)
+    ):
         return [
             checks.Error(
-                "PIE_RETIREMENT_SALTS must be a non-empty list of secret strings.",
+                "PIE_RETIREMENT_SALTS must be a non-empty list of secret strings (none blank).",
                 hint="Set PIE_RETIREMENT_SALTS (comma-separated in the environment), the current salt first; "
                 "keep the earlier ones after it when you rotate it.",
                 id="pie.E010",
+            )
+        ]
+    published = any(salt.strip() == DEVELOPMENT_RETIREMENT_SALT for salt in salts)
+    if published and not getattr(settings, "PIE_ALLOW_DEVELOPMENT_RETIREMENT_SALT", False):
+        # Published in this repository: a hash made with it is undone by hashing every id (2^31 tries).
+        return [
+            checks.Error(
+                "PIE_RETIREMENT_SALTS holds the development salt published in PIE's repository.",
+                hint="Use a secret salt of your own (e.g. python -c 'import secrets; print(secrets.token_hex(32))').",
+                id="pie.E011",
             )
         ]
     return []

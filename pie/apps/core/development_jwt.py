@@ -12,6 +12,11 @@ this key unless ``PIE_JWT_ALLOW_DEVELOPMENT_KEYS`` is on (local and test setting
 import json
 from pathlib import Path
 
+# The salt of retired learners' hashes in local and test settings. Published, so a hash
+# made with it is reversed by hashing every possible id: the pie.E011 system check refuses
+# it unless PIE_ALLOW_DEVELOPMENT_RETIREMENT_SALT is on (local and test settings only).
+DEVELOPMENT_RETIREMENT_SALT = "development-only-retirement-salt"
+
 DEVELOPMENT_JWK_PATH = Path(__file__).with_name("development_jwk.json")
 
 # The fields of an RSA JWK that may be published; the rest are the private key.

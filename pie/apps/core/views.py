@@ -11,17 +11,46 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from pie.apps.core.cache import cache_answers
+from pie.apps.core.errors import DETAILS, ErrorCode, error_body
+
 log = logging.getLogger(__name__)
+
+OK, UNAVAILABLE = "OK", "UNAVAILABLE"
 
 
 class HealthResponseSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["OK", "UNAVAILABLE"])
+    status = serializers.ChoiceField(choices=[OK, UNAVAILABLE], help_text="The database's state: the answer's.")
+    cache = serializers.ChoiceField(
+        choices=[OK, UNAVAILABLE], help_text="The shared cache's state; it never makes the answer a 503."
+    )
+
+
+class HealthUnavailableResponseSerializer(HealthResponseSerializer):
+    detail = serializers.CharField()
+    error_code = serializers.ChoiceField(choices=[ErrorCode.DATABASE_UNAVAILABLE.value])
+
+
+def _database_answers() -> bool:
+    # A table of PIE's, read for nothing: the database answers and holds the schema (a
+    # SQLite file that went missing is created again, empty, and still answers SELECT 1).
+    table = connection.ops.quote_name(get_user_model()._meta.db_table)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {table} WHERE 1 = 0")
+            cursor.fetchall()
+    except DatabaseError:
+        log.exception("Health check failed: the database did not answer.")
+        return False
+    return True
 
 
 class HealthView(APIView):
     """
-    ``GET /health/``: 200 ``{"status": "OK"}`` when the database answers with PIE's schema,
-    else 503 ``{"status": "UNAVAILABLE"}``.
+    ``GET /health/``: 200 ``{"status": "OK", "cache": ...}`` when the database answers with
+    PIE's schema, else 503, the error body ``database_unavailable`` with ``"status":
+    "UNAVAILABLE"`` and ``cache``. ``cache`` is ``"OK"`` or ``"UNAVAILABLE"``: PIE works
+    without its cache (ADR 18), so the cache alone never makes the answer a 503.
     """
 
     authentication_classes = []
@@ -34,18 +63,13 @@ class HealthView(APIView):
         auth=[],
         responses={
             status.HTTP_200_OK: HealthResponseSerializer,
-            status.HTTP_503_SERVICE_UNAVAILABLE: HealthResponseSerializer,
+            status.HTTP_503_SERVICE_UNAVAILABLE: HealthUnavailableResponseSerializer,
         },
     )
     def get(self, request):
-        # A table of PIE's, read for nothing: the database answers and holds the schema (a
-        # SQLite file that went missing is created again, empty, and still answers SELECT 1).
-        table = connection.ops.quote_name(get_user_model()._meta.db_table)
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(f"SELECT 1 FROM {table} WHERE 1 = 0")
-                cursor.fetchall()
-        except DatabaseError:
-            log.exception("Health check failed: the database did not answer.")
-            return Response({"status": "UNAVAILABLE"}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        return Response({"status": "OK"})
+        cache = OK if cache_answers() else UNAVAILABLE
+        if not _database_answers():
+            code = ErrorCode.DATABASE_UNAVAILABLE
+            body = {**error_body(detail=DETAILS[code], error_code=code), "status": UNAVAILABLE, "cache": cache}
+            return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response({"status": OK, "cache": cache})

@@ -4,10 +4,12 @@ import json
 import uuid
 
 import pytest
+import redis
 from django.core.cache import cache
 
 from pie.apps.api.tests.conftest import CREATE_URL, LIST_URL
 from pie.apps.intents.models import ProgramIntent
+from pie.tests.sockets import SilentServer, closed_port
 
 pytestmark = pytest.mark.django_db
 
@@ -44,3 +46,54 @@ def test_staff_writing_for_learners_are_not_throttled(staff, intent_body):
 def test_without_a_rate_nothing_is_throttled(settings, learner, intent_body):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"learner_write": None}}
     assert {post(learner, intent_body).status_code for _ in range(6)} == {201}
+
+
+REDIS = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def cache_at(settings):
+    """
+    Point the default cache at a Redis URL, under a key prefix of the test's own (Django
+    makes the cache again when CACHES changes); the test's keys are deleted after it.
+    """
+    original = settings.CACHES
+    prefix = f"pie-ops-test-{uuid.uuid4().hex[:12]}"
+
+    def point(url: str) -> None:
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": url,
+                "KEY_PREFIX": prefix,
+                "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+            }
+        }
+
+    yield point
+    settings.CACHES = original
+    client = redis.Redis.from_url(REDIS, socket_connect_timeout=1)
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+    client.close()
+
+
+def test_the_throttle_counts_in_the_real_redis(cache_at, learner, intent_body):
+    cache_at(REDIS)
+    assert [post(learner, intent_body).status_code for _ in range(4)] == [201, 201, 201, 429]
+
+
+@pytest.mark.parametrize("outage", ["refused", "silent"])
+def test_a_cache_that_does_not_answer_lets_learners_write_unthrottled(
+    cache_at, learner, intent_body, recorded_attributes, caplog, outage
+):
+    with SilentServer() as silent:
+        cache_at(f"redis://127.0.0.1:{closed_port() if outage == 'refused' else silent.port}/0")
+        statuses = [post(learner, intent_body).status_code for _ in range(4)]
+
+    assert statuses == [201, 201, 201, 201]  # fail open: never a 500, nor a 429 nobody counted
+    assert ProgramIntent.objects.count() == 4
+    assert recorded_attributes["pie_learner_write_throttle_failed_open"] is True
+    warnings = [record for record in caplog.records if "write throttle" in record.getMessage()]
+    assert len(warnings) == 4
+    assert {record.levelname for record in warnings} == {"WARNING"}

@@ -146,3 +146,30 @@ def test_manage_py_check_fails_without_a_key_set(production_like):
     with_jwt_auth(production_like, JWT_PUBLIC_SIGNING_JWK_SET=None)
     with pytest.raises(SystemCheckError, match=r"pie\.E001"):
         call_command("check")
+
+
+def salt_check_ids(settings, salts, *, allow_development=False) -> list[str]:
+    from pie.apps.core.checks import check_retirement_salts
+
+    settings.PIE_RETIREMENT_SALTS = salts
+    settings.PIE_ALLOW_DEVELOPMENT_RETIREMENT_SALT = allow_development
+    return ids(check_retirement_salts())
+
+
+@pytest.mark.parametrize(
+    "salts",
+    [["development-only-retirement-salt"], ["a-secret", "development-only-retirement-salt"]],
+    ids=["current", "an earlier one"],
+)
+def test_the_published_development_salt_is_refused_outside_local_and_test(settings, salts):
+    assert salt_check_ids(settings, salts) == ["pie.E011"]
+    assert salt_check_ids(settings, salts, allow_development=True) == []
+
+
+@pytest.mark.parametrize("salts", [[], [""], ["   "], ["a-secret", "\t"], "a-secret"], ids=repr)
+def test_a_missing_blank_or_unlisted_salt_is_an_error(settings, salts):
+    assert salt_check_ids(settings, salts) == ["pie.E010"]
+
+
+def test_a_secret_salt_passes(settings):
+    assert salt_check_ids(settings, ["0f3c0a1b2d", "an-earlier-secret"]) == []

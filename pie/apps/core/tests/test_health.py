@@ -1,19 +1,55 @@
-"""GET /health/: is the database answering?"""
+"""GET /health/: is the database answering? And, said in the body only, the cache?"""
 
+import time
 from unittest import mock
 
 import pytest
 from django.db import OperationalError, connection
 from rest_framework.test import APIClient
 
+from pie.tests.sockets import SilentServer, closed_port
+
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cache_at(settings):
+    """Point the default cache at a Redis URL, with the short timeouts production gives it."""
+
+    def point(url: str) -> None:
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": url,
+                "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+            }
+        }
+
+    return point
 
 
 @pytest.mark.parametrize("url", ["/health/", "/health"])
 def test_healthy_is_200_ok(url):
     response = APIClient().get(url)
     assert response.status_code == 200
-    assert response.json() == {"status": "OK"}
+    assert response.json() == {"status": "OK", "cache": "OK"}
+
+
+def test_the_real_redis_answering_is_ok(cache_at):
+    cache_at("redis://127.0.0.1:6379/0")
+    assert APIClient().get("/health/").json() == {"status": "OK", "cache": "OK"}
+
+
+@pytest.mark.parametrize("outage", ["refused", "silent"])
+def test_a_cache_that_does_not_answer_is_still_200_and_named_in_the_body(cache_at, outage):
+    with SilentServer() as silent:
+        cache_at(f"redis://127.0.0.1:{closed_port() if outage == 'refused' else silent.port}/0")
+        started = time.monotonic()
+        response = APIClient().get("/health/")
+        took = time.monotonic() - started
+    assert response.status_code == 200  # a load balancer must not pull every instance for the cache
+    assert response.json() == {"status": "OK", "cache": "UNAVAILABLE"}
+    assert took < 5  # the cache's socket timeouts bound it (redis-py's own default is 5 s)
 
 
 def test_no_credentials_are_needed_even_bad_ones():
@@ -21,11 +57,16 @@ def test_no_credentials_are_needed_even_bad_ones():
     assert response.status_code == 200
 
 
-def test_a_database_that_does_not_answer_is_503_unavailable():
+def test_a_database_that_does_not_answer_is_503_in_the_error_shape():
     with mock.patch.object(connection, "cursor", side_effect=OperationalError("gone away")):
         response = APIClient().get("/health/")
     assert response.status_code == 503
-    assert response.json() == {"status": "UNAVAILABLE"}
+    assert response.json() == {
+        "detail": "The database does not answer for now; try again in a moment.",
+        "error_code": "database_unavailable",
+        "status": "UNAVAILABLE",
+        "cache": "OK",
+    }
 
 
 def test_only_get_and_head_are_allowed():

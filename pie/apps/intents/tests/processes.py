@@ -105,7 +105,9 @@ class TcpProxy:
     """
     Forwards a port of 127.0.0.1 to ``target``. ``stop()`` closes the port and cuts every
     open connection, so the target is unreachable through it; ``start()`` opens the same
-    port again.
+    port again. ``hang()`` keeps every connection open and accepts new ones, but forwards
+    nothing more either way (a database that accepts TCP and never answers), until
+    ``resume()``.
     """
 
     def __init__(self, target: tuple[str, int]):
@@ -114,6 +116,13 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
+        self._hanging = False
+
+    def hang(self) -> None:
+        self._hanging = True
+
+    def resume(self) -> None:
+        self._hanging = False
 
     def start(self) -> "TcpProxy":
         self._listener = socket.create_server(("127.0.0.1", self.port))
@@ -151,11 +160,11 @@ class TcpProxy:
             threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
             threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
 
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         with suppress(OSError):  # the other side, or stop(), closed the connection
             while data := source.recv(65536):
-                sink.sendall(data)
+                if not self._hanging:  # hanging: what is sent is dropped, never answered
+                    sink.sendall(data)
         _shut(source)
         _shut(sink)
 

@@ -189,3 +189,28 @@ def test_ctrl_c_while_the_database_is_unreachable_loses_nothing(
         wait_until(lambda: event_bus.pending() == 0, what="the acknowledgement", log=restarted.log)
     finally:
         proxy.stop()
+
+
+@pytest.mark.mysql
+def test_a_database_that_accepts_and_never_answers_is_an_outage_the_consumer_waits_out(
+    start_consumer, shared_database, event_bus
+):
+    proxy = TcpProxy((shared_database.host, shared_database.port)).start()
+    try:
+        consumer = start_consumer(
+            database_url=shared_database.url_through(proxy.port), DATABASE_CONNECT_TIMEOUT_SECONDS="1"
+        )
+        proxy.hang()
+        during = send_awarded(110)
+        # Each try fails within the connect timeout, and is logged, one line each.
+        consumer.wait_for_log("The database is unreachable", count=2)
+        assert recorded_intent(110) is None
+        assert event_bus.pending() == 1, "the consumer acknowledged an event it had not stored"
+
+        proxy.resume()
+        intent = wait_until(lambda: recorded_intent(110), what="the intent once the database answers", log=consumer.log)
+        assert intent.effective_timestamp == during.time
+        wait_until(lambda: event_bus.pending() == 0, what="the acknowledgement", log=consumer.log)
+        assert consumer.running()
+    finally:
+        proxy.stop()

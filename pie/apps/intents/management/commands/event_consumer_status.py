@@ -6,7 +6,8 @@ The event consumers' health: per event type the last event handled, and the fail
 
 import json
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from pie.apps.intents.events.status import consumer_health
 
@@ -18,7 +19,10 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the status as one JSON object")
 
     def handle(self, *args, **options) -> None:
-        health = consumer_health()
+        try:
+            health = consumer_health()
+        except DatabaseError as error:
+            raise CommandError(f"The database failed: {error}") from error
         event_types = [
             {
                 "event_type": status.event_type,
