@@ -1,6 +1,6 @@
 .DEFAULT_GOAL := help
 .PHONY: help run test test-mysql quality migrations-check validate upgrade requirements \
-        requirements-kafka consume-events demo-event mysql-build-deps bench-bulk bench-bulk-mysql bench-api bench-bulk-api \
+        requirements-kafka consume-events demo-event demo-enrollment mysql-build-deps bench-bulk bench-bulk-mysql bench-api bench-bulk-api \
         pii_check lint-docker check-container-commands readme-check docs clean
 
 VENV := .venv
@@ -70,6 +70,10 @@ consume-events: $(VENV)/.base-installed ## run every consumer (certificates, enr
 
 demo-event: $(VENV)/.base-installed ## produce one PROGRAM_CERTIFICATE_AWARDED event to the local bus (LMS_USER_ID=7)
 	$(VPY) manage.py produce_demo_certificate_event --lms-user-id $(LMS_USER_ID)
+
+demo-enrollment: $(VENV)/.base-installed ## add a demo program to the local catalog and produce the enrollments that cover it (LMS_USER_ID=7)
+	$(VPY) manage.py migrate --no-input
+	$(VPY) manage.py produce_demo_enrollments --lms-user-id $(LMS_USER_ID)
 
 test: $(VENV)/.test-installed ## run the whole suite on SQLite (MySQL-only tests are listed as skipped)
 	$(VPY) -m pytest $(PYTEST_ARGS)

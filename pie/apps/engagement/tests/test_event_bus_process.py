@@ -7,9 +7,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core.management import call_command
 
 from pie.apps.catalog.discovery import ListedProgram
 from pie.apps.catalog.services import replace_catalog
+from pie.apps.engagement.management.commands.produce_demo_enrollments import DEMO_PROGRAM
 from pie.apps.engagement.producing import send_enrollment_event
 from pie.apps.intents.selectors import most_recent_and_certain
 from pie.apps.intents.tests.conftest import event_bus, migrated_sqlite_file, shared_database  # noqa: F401 (fixtures)
@@ -58,5 +60,30 @@ def test_enrollments_in_every_course_become_a_maybe_through_the_bus(event_bus, s
         assert event_bus.client.xlen(stream) == 2
         pending = lambda: event_bus.client.xpending(stream, settings.PIE_EVENT_BUS_GROUP)["pending"]  # noqa: E731
         wait_until(lambda: pending() == 0, what="the acknowledgements", log=consumer.log)
+    finally:
+        consumer.stop()
+
+
+def test_the_demo_enrollments_make_the_demo_learners_intent(event_bus, shared_database, capsys):  # noqa: F811
+    """What ``make demo-enrollment`` does, with ``make consume-events``' enrollment consumer running."""
+    consumer = ConsumerProcess(
+        database_url=shared_database.url,
+        topic_prefix=event_bus.prefix,
+        redis_url=event_bus.url,
+        name="pie-test-demo",
+        command=("consume_course_events", "enrollment"),
+    )
+    try:
+        consumer.wait_until_consuming()
+        call_command("produce_demo_enrollments", "--lms-user-id", "7")
+        expected = capsys.readouterr().out.splitlines()[-1]
+        found = wait_until(
+            lambda: most_recent_and_certain(lms_user_id=7, program_uuids=[DEMO_PROGRAM.uuid]),
+            timeout=15,
+            what="the demo intent",
+            log=consumer.log,
+        )
+        assert (found[0].reason, found[0].certainty) == ("ENROLLED_ALL_COURSES", "MAYBE")
+        assert expected.endswith(f"effective {found[0].effective_timestamp.isoformat()}")
     finally:
         consumer.stop()
