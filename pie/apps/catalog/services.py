@@ -9,6 +9,7 @@ from django.db import transaction
 
 from pie.apps.catalog.discovery import ListedProgram
 from pie.apps.catalog.models import Program, ProgramCourse, ProgramRun
+from pie.apps.catalog.signals import catalog_changed
 
 
 @dataclass
@@ -27,7 +28,8 @@ def replace_catalog(listed: Iterable[ListedProgram], *, delete: bool, copied_at:
     """
     Make the catalog what ``listed`` says, in one transaction: new programs are added,
     programs whose title, status, courses or runs differ are rewritten, and programs the
-    listing misses are removed only with ``delete``. A copy that changes nothing writes nothing.
+    listing misses are removed only with ``delete``. A copy that changes nothing writes nothing;
+    one that adds or changes programs sends ``signals.catalog_changed`` in its transaction.
     """
     outcome = CopyOutcome()
     with transaction.atomic():
@@ -50,6 +52,8 @@ def replace_catalog(listed: Iterable[ListedProgram], *, delete: bool, copied_at:
         rewritten = outcome.added + outcome.changed
         Program.objects.filter(uuid__in=outcome.changed).delete()
         _write([listed_by_uuid[program_uuid] for program_uuid in rewritten], changed_at=copied_at)
+        if rewritten:
+            catalog_changed.send(sender=CopyOutcome, program_uuids=rewritten, copied_at=copied_at)
     return outcome
 
 

@@ -16,6 +16,7 @@ from openedx_events.learning.signals import (
     COURSE_UNENROLLMENT_COMPLETED,
 )
 
+from pie.apps.catalog.signals import catalog_changed
 from pie.apps.core.retirement import learner_retired
 from pie.apps.engagement import events, services
 from pie.apps.engagement.models import FactKind
@@ -72,6 +73,12 @@ def record_passing_status(sender, course_passing_status, metadata, **kwargs) -> 
         run_key=run_key,
         active=bool(getattr(course_passing_status, "is_passing", False)),
     )
+
+
+@receiver(catalog_changed, dispatch_uid="pie.engagement.reevaluate_programs")
+def reevaluate_changed_programs(sender, program_uuids: list, copied_at, **kwargs) -> None:
+    """A catalog copy added or changed programs: their learners' rules may complete (or break)."""
+    services.reevaluate_programs(program_uuids, copied_at=copied_at)
 
 
 @receiver(learner_retired, dispatch_uid="pie.engagement.forget_learner")

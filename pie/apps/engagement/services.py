@@ -12,6 +12,9 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db.models import Q
+
+from pie.apps.catalog.models import ProgramCourse, ProgramRun
 from pie.apps.catalog.selectors import counted_runs
 from pie.apps.core import retirement
 from pie.apps.core.transactions import serialised
@@ -85,34 +88,90 @@ def evaluate_learner(lms_user_id: int) -> list[dict]:
     Apply the rules to the learner's facts; record an intent for each rule that went from
     incomplete to complete; return those intents' values. Call it under the learner's lock.
     """
-    facts = list(CourseFact.objects.filter(lms_user_id=lms_user_id))
-    catalog = counted_runs(fact.run_key for fact in facts)
-    completed = rules.completions(facts, catalog)
+    return evaluate_learners([lms_user_id])
+
+
+def evaluate_learners(lms_user_ids: list[int], *, completed_at: datetime | None = None) -> list[dict]:
+    """
+    ``evaluate_learner`` for many learners at once, in a fixed number of reads whatever
+    their number, programs or facts (and one write per intent recorded, one for the rule
+    states). ``completed_at``, if given, is the effective time of what completes now (a
+    catalog change's: the copy completed it, not the facts). Call it under their locks.
+    """
+    facts_of: dict[int, list[CourseFact]] = {}
+    for fact in CourseFact.objects.filter(lms_user_id__in=lms_user_ids):
+        facts_of.setdefault(fact.lms_user_id, []).append(fact)
+    catalog = counted_runs({fact.run_key for facts in facts_of.values() for fact in facts})
     states = {
-        (state.program_uuid, state.reason): state
-        for state in ProgramRuleState.objects.filter(lms_user_id=lms_user_id, program_uuid__in=catalog.courses)
+        (state.lms_user_id, state.program_uuid, state.reason): state
+        for state in ProgramRuleState.objects.filter(lms_user_id__in=facts_of, program_uuid__in=catalog.courses)
     }
     recorded, changed_states = [], []
-    for (program, reason), completed_at in completed.items():
-        state = states.get((program, reason))
-        was_complete = state is not None and state.complete
-        if completed_at is not None and not was_complete:
-            values = {
-                "lms_user_id": lms_user_id,
-                "program_uuid": program,
-                "reason": reason,
-                "certainty": rules.certainty_of(reason),
-                "effective_timestamp": completed_at,
-            }
-            _, is_new = intents.record_intent(**values)
-            if is_new:
-                recorded.append(values)
-            state = state or ProgramRuleState(lms_user_id=lms_user_id, program_uuid=program, reason=reason)
-            state.complete, state.completed_at = True, completed_at
-            changed_states.append(state)
-        elif completed_at is None and was_complete:
-            state.complete, state.completed_at = False, None
-            changed_states.append(state)
-    for state in changed_states:
-        state.save()
+    for lms_user_id, facts in facts_of.items():
+        for (program, reason), completed in rules.completions(facts, catalog).items():
+            state = states.get((lms_user_id, program, reason))
+            was_complete = state is not None and state.complete
+            if completed is not None and not was_complete:
+                values = {
+                    "lms_user_id": lms_user_id,
+                    "program_uuid": program,
+                    "reason": reason,
+                    "certainty": rules.certainty_of(reason),
+                    "effective_timestamp": completed_at or completed,
+                }
+                if intents.record_intent(**values)[1]:
+                    recorded.append(values)
+                state = state or ProgramRuleState(lms_user_id=lms_user_id, program_uuid=program, reason=reason)
+                state.complete, state.completed_at = True, values["effective_timestamp"]
+                changed_states.append(state)
+            elif completed is None and was_complete:
+                state.complete, state.completed_at = False, None
+                changed_states.append(state)
+    if changed_states:
+        ProgramRuleState.objects.bulk_create(
+            changed_states,
+            update_conflicts=True,
+            unique_fields=["lms_user_id", "program_uuid", "reason"],
+            update_fields=["complete", "completed_at"],
+        )
     return recorded
+
+
+# Learners per evaluation of a catalog change.
+EVALUATION_BATCH = 1000
+
+
+def reevaluate_programs(program_uuids: list, *, copied_at: datetime) -> int:
+    """
+    Evaluate every learner with a fact in a run that counts for one of ``program_uuids``
+    (a catalog copy changed them), ``EVALUATION_BATCH`` learners at a time, each batch under
+    its learners' locks; what completes is effective at ``copied_at``. Return the intents recorded.
+    """
+    learners = sorted(_learners_of_programs(program_uuids))
+    recorded = 0
+    for start in range(0, len(learners), EVALUATION_BATCH):
+        batch = learners[start : start + EVALUATION_BATCH]
+
+        def evaluate(batch: list[int] = batch) -> int:
+            list(LearnerLock.objects.select_for_update().filter(lms_user_id__in=batch).values_list("pk"))
+            return len(evaluate_learners(batch, completed_at=copied_at))
+
+        recorded += serialised(evaluate, what="evaluating learners after a catalog change")
+    if recorded:
+        log.info("Catalog change of %d programs: %d intents recorded", len(program_uuids), recorded)
+    return recorded
+
+
+def _learners_of_programs(program_uuids: list) -> set[int]:
+    """The learners with a fact in a run the programs list, or in any run of their courses (two reads)."""
+    listed = ProgramRun.objects.filter(course__program__uuid__in=program_uuids).values("run_key")
+    learners = set(CourseFact.objects.filter(run_key__in=listed).values_list("lms_user_id", flat=True).distinct())
+    course_keys = set(
+        ProgramCourse.objects.filter(program__uuid__in=program_uuids).values_list("course_key", flat=True)
+    )
+    if course_keys:
+        prefixes = Q()
+        for course_key in course_keys:
+            prefixes |= Q(run_key__startswith=f"course-v1:{course_key}+")
+        learners.update(CourseFact.objects.filter(prefixes).values_list("lms_user_id", flat=True).distinct())
+    return learners

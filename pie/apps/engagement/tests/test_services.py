@@ -273,3 +273,48 @@ def test_two_writers_at_once_never_both_miss_a_completion():
         for thread in threads:
             thread.join(timeout=60)
         assert intents_of(learner) == [(DATA, "ENROLLED_ALL_COURSES", "MAYBE", at(11))]
+
+
+@pytest.mark.django_db
+class TestCatalogChanges:
+    """A copy that changes a program re-evaluates its learners; what completes is effective at the copy."""
+
+    def copy(self, courses: dict, minutes: int) -> None:
+        replace_catalog(
+            [
+                ListedProgram(
+                    uuid=DATA, title="Data", status="active", courses={c: frozenset(r) for c, r in courses.items()}
+                )
+            ],
+            delete=True,
+            copied_at=at(minutes),
+        )
+
+    def test_a_course_removed_completes_the_learners_who_had_the_others(self):
+        self.copy({"edX+A": [A1], "edX+B": [B1], "edX+C": [C1]}, 0)
+        enroll(A1, 10)
+        enroll(B1, 20)
+        enroll(A1, 15, learner=LEARNER + 1)  # only A: not complete either way
+        assert intents_of() == []
+        self.copy({"edX+A": [A1], "edX+B": [B1]}, 100)
+        assert intents_of() == [(DATA, "ENROLLED_ALL_COURSES", "MAYBE", at(100))]
+        assert intents_of(LEARNER + 1) == []
+
+    def test_a_course_added_breaks_coverage_and_records_nothing(self):
+        self.copy({"edX+A": [A1]}, 0)
+        enroll(A1, 10)
+        enroll(C1, 12, learner=LEARNER + 1)
+        enroll(A1, 11, learner=LEARNER + 1)
+        self.copy({"edX+A": [A1], "edX+C": [C1]}, 100)
+        assert intents_of() == [(DATA, "ENROLLED_ALL_COURSES", "MAYBE", at(10))]
+        assert not ProgramRuleState.objects.get(lms_user_id=LEARNER, reason="ENROLLED_ALL_COURSES").complete
+        # The other learner covered the new course already: complete before, complete now, nothing new.
+        assert intents_of(LEARNER + 1) == [(DATA, "ENROLLED_ALL_COURSES", "MAYBE", at(11))]
+
+    def test_a_copy_that_changes_nothing_records_nothing(self, django_assert_max_num_queries):
+        self.copy({"edX+A": [A1], "edX+B": [B1]}, 0)
+        enroll(A1, 10)
+        with django_assert_max_num_queries(6) as context:  # the catalog read, no write, no evaluation
+            self.copy({"edX+A": [A1], "edX+B": [B1]}, 100)
+        assert not [query for query in context.captured_queries if "engagement_" in query["sql"]]
+        assert intents_of() == []
