@@ -2,18 +2,21 @@
 Read rules for program intents, computed in the database.
 
 Only this module knows how intents rank: the certainty ranking comes from
-``constants.CERTAINTY_RANK``.
+``constants.CERTAINTY_RANK``, and one SQL builder (``_current_intents_sql``) applies the
+rule for every read: a learner's programs (``most_recent_and_certain``) and a program's
+learners (``program_engagement``, ``program_learners``).
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import NamedTuple
 from uuid import UUID
 
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Q
 
-from pie.apps.intents.constants import CERTAINTY_RANK
+from pie.apps.intents.constants import CERTAINTY_RANK, IntentCertainty, IntentReason
 from pie.apps.intents.models import ProgramIntent
 
 
@@ -78,21 +81,249 @@ def _as_uuid(value: UUID | str) -> UUID:
 @lru_cache(maxsize=256)
 def _most_recent_and_certain_sql(vendor: str, programs: int | None) -> str:
     """
-    The read rule's SQL (SQLite 3.25+ and MySQL 8 / MariaDB 10.2+ have window functions):
+    The read rule's SQL for one learner (``_current_intents_sql``, one group per program):
     parameters ``lms_user_id`` then, when ``programs`` is given, that many program UUIDs.
     """
+    where = ["{lms_user_id} = %s"]
+    if programs:
+        where.append(f"{{program_uuid}} IN ({', '.join(['%s'] * programs)})")
+    return _current_intents_sql(vendor, per="program_uuid", where=tuple(where), order="newest_first")
+
+
+def _columns() -> dict[str, str]:
     quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
-    meta = ProgramIntent._meta
-    column = {field.name: quote(field.column) for field in meta.concrete_fields}
-    names = ", ".join(column[name] for name in IntentRow._fields)
+    return {field.name: quote(field.column) for field in ProgramIntent._meta.concrete_fields}
+
+
+def _current_intents_sql(
+    vendor: str,
+    *,
+    per: str,
+    where: tuple[str, ...],
+    fields: tuple[str, ...] = IntentRow._fields,
+    having: tuple[str, ...] = (),
+    order: str | None = None,
+    limit: bool = False,
+) -> str:
+    """
+    The read rule, once for every read: each ``per`` group's current intent (``per`` is
+    ``program_uuid`` for a learner's programs, ``lms_user_id`` for a program's learners)
+    among the rows that meet ``where``.
+
+    Within a group, the intents rank by certainty (``CERTAINTY_RANK``: a certain answer
+    beats a maybe), then newest first: ``effective_timestamp``, then ``created``, then
+    the larger id. A window function (SQLite 3.25+, MySQL 8, MariaDB 10.2+) ranks them in
+    the database; the first of each group is kept. ``where`` and ``having`` (conditions
+    on the current intent) are SQL with ``%s`` parameters and ``{field}`` for a column;
+    ``order`` is ``newest_first``, ``learner`` or ``learner_desc``; ``limit`` adds a
+    ``LIMIT %s`` parameter last. ``vendor`` keys the caches of the callers' SQL.
+    """
+    column = _columns()
+    names = ", ".join(column[name] for name in fields)
+    # The window orders by these, so the inner SELECT carries them whatever ``fields`` asks.
+    ranked = ", ".join(column[name] for name in dict.fromkeys((*fields, per, "certainty", *_NEWEST_FIRST)))
     # Literal ranks of literal certainty names (constants, never input).
     rank = " ".join(f"WHEN '{certainty}' THEN {value}" for certainty, value in CERTAINTY_RANK.items())
-    newest_first = f"{column['effective_timestamp']} DESC, {column['created']} DESC, {column['id']} DESC"
-    narrow = f" AND {column['program_uuid']} IN ({', '.join(['%s'] * programs)})" if programs else ""
+    newest_first = ", ".join(f"{column[name]} DESC" for name in _NEWEST_FIRST)
+    orders = {
+        None: "",
+        "newest_first": f" ORDER BY {newest_first}",
+        "learner": f" ORDER BY {column['lms_user_id']}",
+        "learner_desc": f" ORDER BY {column['lms_user_id']} DESC",
+    }
+    conditions = " AND ".join(condition.format(**column) for condition in where)
+    kept = "".join(f" AND {condition.format(**column)}" for condition in having)
     return (
         f"SELECT {names} FROM ("
-        f"SELECT {names}, ROW_NUMBER() OVER (PARTITION BY {column['program_uuid']} "
-        f"ORDER BY CASE {column['certainty']} {rank} END, {newest_first}) AS rank_in_program "
-        f"FROM {quote(meta.db_table)} WHERE {column['lms_user_id']} = %s{narrow}"
-        f") ranked WHERE rank_in_program = 1 ORDER BY {newest_first}"
+        f"SELECT {ranked}, ROW_NUMBER() OVER (PARTITION BY {column[per]} "
+        f"ORDER BY CASE {column['certainty']} {rank} END, {newest_first}) AS rank_in_group "
+        f"FROM {_table()} WHERE {conditions}"
+        f") ranked WHERE rank_in_group = 1{kept}{orders[order]}{' LIMIT %s' if limit else ''}"
     )
+
+
+# Newest first, the rule's tie-breaks: the effective time, then when PIE recorded it, then the id.
+_NEWEST_FIRST = ("effective_timestamp", "created", "id")
+
+
+def _table() -> str:
+    return connections[DEFAULT_DB_ALIAS].ops.quote_name(ProgramIntent._meta.db_table)
+
+
+class Engagement(NamedTuple):
+    """How many learners a program has, counted by their current intent for it."""
+
+    learners: int
+    by_certainty: dict[str, int]  # every certainty, zeros included
+    by_reason: dict[str, int]  # every reason, zeros included
+
+
+def program_engagement(*, program_uuid: UUID, as_of: datetime | None = None) -> Engagement:
+    """
+    Count the program's learners by each one's current intent for it: the rule of
+    ``most_recent_and_certain``, applied per learner. With ``as_of``, among the intents in
+    effect then (``effective_timestamp`` at or before it), so that a backfill of older
+    intents changes past figures too. One query, the counting done by the database.
+    """
+    db = connections[DEFAULT_DB_ALIAS]
+    params = [_program_param(program_uuid, db)]
+    if as_of is not None:
+        params.append(_time_param("effective_timestamp", as_of, db))
+    with db.cursor() as cursor:
+        cursor.execute(_engagement_sql(db.vendor, as_of is not None), params)
+        counts = cursor.fetchall()
+    by_certainty = dict.fromkeys(IntentCertainty.values, 0)
+    by_reason = dict.fromkeys(IntentReason.values, 0)
+    for certainty, reason, count in counts:
+        by_certainty[certainty] = by_certainty.get(certainty, 0) + count
+        by_reason[reason] = by_reason.get(reason, 0) + count
+    return Engagement(learners=sum(by_certainty.values()), by_certainty=by_certainty, by_reason=by_reason)
+
+
+@lru_cache(maxsize=16)
+def _engagement_sql(vendor: str, as_of: bool) -> str:
+    where = ("{program_uuid} = %s", "{effective_timestamp} <= %s") if as_of else ("{program_uuid} = %s",)
+    current = _current_intents_sql(vendor, per="lms_user_id", where=where, fields=("certainty", "reason"))
+    column = _columns()
+    counted = f"{column['certainty']}, {column['reason']}"
+    return f"SELECT {counted}, COUNT(*) FROM ({current}) current_intent GROUP BY {counted}"
+
+
+# The most learners one look-up of a page ranks at once: a page whose filters match few
+# learners looks further in steps that double up to this.
+_MAX_LEARNERS_A_STEP = 20_000
+
+
+def program_learners(
+    *,
+    program_uuid: UUID,
+    recorded_by: datetime,
+    certainties: Collection[str] = (),
+    reasons: Collection[str] = (),
+    after: int | None = None,
+    before: int | None = None,
+    limit: int,
+) -> tuple[list[IntentRow], bool]:
+    """
+    A page of the program's learners, each with their current intent for it (the rule of
+    ``most_recent_and_certain``, per learner), among the intents recorded by
+    ``recorded_by``; the filters apply to the current intent. Learners come in the order
+    of their LMS user ids: the first ``limit`` after ``after``, or the last ``limit``
+    before ``before``. Returns the page, in that order, and whether there are more
+    learners beyond it in the direction read.
+
+    Keyset pages: each look-up ranks only the next learners of the program (the index on
+    program and learner finds them), so a page deep in the list costs what the first
+    does. A page needs two queries, and two more for each step further when its filters
+    match few learners.
+    """
+    if after is not None and before is not None:
+        raise ValueError("after or before, not both")
+    db = connections[DEFAULT_DB_ALIAS]
+    backwards = before is not None
+    program = _program_param(program_uuid, db)
+    recorded = _time_param("created", recorded_by, db)
+    certainties, reasons = sorted(certainties), sorted(reasons)
+    page_sql = _learners_page_sql(db.vendor, len(certainties), len(reasons), backwards)
+    step_sql = _learners_step_sql(db.vendor, backwards)
+    found: list[IntentRow] = []
+    start = before if backwards else after
+    step = limit + 1
+    with db.cursor() as cursor:
+        while len(found) <= limit:
+            # The learners of this step: from ``start`` (excluded) to ``end`` (included).
+            cursor.execute(step_sql, [program, 0 if start is None else start, step])
+            end, learners = cursor.fetchone()
+            if not learners:
+                break
+            # Ids are whole numbers: backwards, the range [end, start) is (end - 1, start - 1].
+            low, high = (end - 1, start - 1) if backwards else (start or 0, end)
+            params = [program, recorded, low, high, *certainties, *reasons, limit + 1 - len(found)]
+            cursor.execute(page_sql, params)
+            found.extend(_intent_row(row) for row in cursor.fetchall())
+            if learners < step:
+                break  # the program has no learners beyond this step
+            start, step = end, min(step * 2, _MAX_LEARNERS_A_STEP)
+    more = len(found) > limit
+    page = found[:limit]
+    return (page[::-1] if backwards else page), more
+
+
+@lru_cache(maxsize=16)
+def _learners_step_sql(vendor: str, backwards: bool) -> str:
+    """The last learner of the next ``%s`` learners of a program from a learner (excluded), and how many there are."""
+    column = _columns()
+    learner = column["lms_user_id"]
+    beyond, order, last = ("<", "DESC", "MIN") if backwards else (">", "", "MAX")
+    return (
+        f"SELECT {last}(learner), COUNT(*) FROM (SELECT {learner} AS learner FROM {_table()} "
+        f"WHERE {column['program_uuid']} = %s AND {learner} {beyond} %s "
+        f"GROUP BY {learner} ORDER BY {learner} {order} LIMIT %s) step"
+    )
+
+
+@lru_cache(maxsize=1024)
+def _learners_page_sql(vendor: str, certainties: int, reasons: int, backwards: bool) -> str:
+    """The current intents of a program's learners in a range, (low, high], with filters on them."""
+    having = []
+    if certainties:
+        having.append(f"{{certainty}} IN ({', '.join(['%s'] * certainties)})")
+    if reasons:
+        having.append(f"{{reason}} IN ({', '.join(['%s'] * reasons)})")
+    where = ("{program_uuid} = %s", "{created} <= %s", "{lms_user_id} > %s", "{lms_user_id} <= %s")
+    order = "learner_desc" if backwards else "learner"
+    return _current_intents_sql(vendor, per="lms_user_id", where=where, having=tuple(having), order=order, limit=True)
+
+
+def program_history(
+    *,
+    lms_user_id: int,
+    program_uuid: UUID,
+    recorded_by: datetime,
+    after: tuple[datetime, datetime, int] | None = None,
+    before: tuple[datetime, datetime, int] | None = None,
+    limit: int,
+) -> tuple[list[IntentRow], bool]:
+    """
+    A page of the learner's whole history for one program: every intent recorded by
+    ``recorded_by``, newest first (``effective_timestamp``, then ``created``, then id: the
+    rule's tie-breaks). ``after`` and ``before`` are the (``effective_timestamp``,
+    ``created``, ``id``) of an intent: the page is the first ``limit`` intents after it,
+    or the last ``limit`` before it. Returns the page, newest first, and whether there
+    are more intents beyond it in the direction read. One query (the unique index leads
+    with the learner and the program).
+    """
+    if after is not None and before is not None:
+        raise ValueError("after or before, not both")
+    rows = ProgramIntent.objects.filter(lms_user_id=lms_user_id, program_uuid=program_uuid, created__lte=recorded_by)
+    position, older = (before, False) if before is not None else (after, True)
+    if position is not None:
+        rows = rows.filter(_beyond(position, older=older))
+    order = [f"-{name}" if older else name for name in _NEWEST_FIRST]
+    found = [IntentRow(*values) for values in rows.order_by(*order).values_list(*IntentRow._fields)[: limit + 1]]
+    more = len(found) > limit
+    page = found[:limit]
+    return (page if older else page[::-1]), more
+
+
+def _beyond(position: tuple[datetime, datetime, int], *, older: bool) -> Q:
+    """The intents after ``position`` newest first (``older``), or before it."""
+    (at, made, pk), lookup = position, "lt" if older else "gt"
+    return (
+        Q(**{f"effective_timestamp__{lookup}": at})
+        | Q(effective_timestamp=at, **{f"created__{lookup}": made})
+        | Q(effective_timestamp=at, created=made, **{f"id__{lookup}": pk})
+    )
+
+
+def _program_param(program_uuid: UUID, db):
+    return ProgramIntent._meta.get_field("program_uuid").get_db_prep_value(program_uuid, db)
+
+
+def _time_param(field: str, value: datetime, db):
+    return ProgramIntent._meta.get_field(field).get_db_prep_value(value, db)
+
+
+def _intent_row(row) -> IntentRow:
+    pk, user, program, reason, certainty, at, made = row
+    return IntentRow(pk, user, _uuid(program), reason, certainty, at.replace(tzinfo=UTC), made.replace(tzinfo=UTC))
