@@ -12,7 +12,7 @@ import heapq
 from collections.abc import Mapping
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 from rest_framework.utils import html
@@ -179,13 +179,21 @@ class MostRecentAndCertainRequestSerializer(StrictSerializer):
     ignored_fields = StrictSerializer.ignored_fields | {"format"}
 
 
-class PageRequestSerializer(StrictSerializer):
-    """The paging parameters of a cursor-paged GET."""
+class _Cursor(BlankIsNotOmittedMixin, serializers.CharField):
+    pass
 
-    cursor = serializers.CharField(
+
+class _PageSize(BlankIsNotOmittedMixin, serializers.IntegerField):
+    pass
+
+
+class PageRequestSerializer(StrictSerializer):
+    """The paging parameters of a cursor-paged GET (``cursor=`` and ``page_size=`` are blank, not omitted)."""
+
+    cursor = _Cursor(
         required=False, max_length=CURSOR_MAX_LENGTH, help_text="A page's next or previous cursor, as given."
     )
-    page_size = serializers.IntegerField(
+    page_size = _PageSize(
         required=False,
         min_value=1,
         max_value=MAX_PAGE_SIZE,
@@ -316,6 +324,7 @@ class RetireUserRequestSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_serializer(many=False)  # a page, also as the answer of a ``list`` action
 class ProgramIntentPageSerializer(serializers.Serializer):
     """A page of intents, in DRF's cursor format."""
 

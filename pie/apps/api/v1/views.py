@@ -122,8 +122,8 @@ class ProgramIntentViewSet(RemembersAllowedCallers, ViewSet):
     def list(self, request):
         query = ProgramHistoryRequestSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        values = query.validated_data
-        lms_user_id, on_behalf = lms_user_id_to_act_for(request, requested=values.get("lms_user_id"))
+        values = dict(query.validated_data)
+        lms_user_id, on_behalf = lms_user_id_to_act_for(request, requested=values.pop("lms_user_id", None))
         set_custom_attribute("pie_read_on_behalf", on_behalf)
         return Response(history_page(request, lms_user_id=lms_user_id, **values))
 
