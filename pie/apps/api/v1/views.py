@@ -57,7 +57,7 @@ class ProgramIntentViewSet(RemembersAllowedCallers, ViewSet):
     content_negotiation_class = JsonOnlyNegotiation
 
     def initial(self, request, *args, **kwargs):
-        # A method the route does not map (PUT, PATCH, DELETE, GET of the collection...) is
+        # A method the route does not map (PUT, PATCH, DELETE...) is
         # refused before authentication: intents are immutable whoever asks, and the answer
         # reveals nothing about the caller's credentials.
         method = request.method.lower()
