@@ -260,7 +260,7 @@ def main() -> None:
         connection = HTTPConnection("127.0.0.1", args.port, timeout=60)
 
         def read(path: str, token: str) -> dict:
-            status, body = get(args.port, path, token, connection)
+            status, body = get(args.port, path, token)
             if status != 200:
                 errors.append((path, status, body[:200]))
             return json.loads(body)
