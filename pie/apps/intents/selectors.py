@@ -119,26 +119,33 @@ def _current_intents_sql(
     ``LIMIT %s`` parameter last. ``vendor`` keys the caches of the callers' SQL.
     """
     column = _columns()
-    names = ", ".join(column[name] for name in fields)
-    # The window orders by these, so the inner SELECT carries them whatever ``fields`` asks.
-    ranked = ", ".join(column[name] for name in dict.fromkeys((*fields, per, "certainty", *_NEWEST_FIRST)))
+    table = _table()
+    # The window ranks ids only, and the current intents' values are read back by id: on
+    # MariaDB a window over a popular program's wide rows spills its temporary table to
+    # disk, twice as slow as ranking the ids and joining 50,000 rows back.
+    outer = {name: f"{table}.{quoted}" for name, quoted in column.items()}
+    names = ", ".join(outer[name] for name in fields)
     # Literal ranks of literal certainty names (constants, never input).
     rank = " ".join(f"WHEN '{certainty}' THEN {value}" for certainty, value in CERTAINTY_RANK.items())
-    newest_first = ", ".join(f"{column[name]} DESC" for name in _NEWEST_FIRST)
+
+    def newest_first(columns):
+        return ", ".join(f"{columns[name]} DESC" for name in _NEWEST_FIRST)
+
     orders = {
         None: "",
-        "newest_first": f" ORDER BY {newest_first}",
-        "learner": f" ORDER BY {column['lms_user_id']}",
-        "learner_desc": f" ORDER BY {column['lms_user_id']} DESC",
+        "newest_first": f" ORDER BY {newest_first(outer)}",
+        "learner": f" ORDER BY {outer['lms_user_id']}",
+        "learner_desc": f" ORDER BY {outer['lms_user_id']} DESC",
     }
     conditions = " AND ".join(condition.format(**column) for condition in where)
-    kept = "".join(f" AND {condition.format(**column)}" for condition in having)
+    kept = " AND ".join(condition.format(**outer) for condition in having)
     return (
-        f"SELECT {names} FROM ("
-        f"SELECT {ranked}, ROW_NUMBER() OVER (PARTITION BY {column[per]} "
-        f"ORDER BY CASE {column['certainty']} {rank} END, {newest_first}) AS rank_in_group "
-        f"FROM {_table()} WHERE {conditions}"
-        f") ranked WHERE rank_in_group = 1{kept}{orders[order]}{' LIMIT %s' if limit else ''}"
+        f"SELECT {names} FROM (SELECT current_id FROM ("
+        f"SELECT {column['id']} AS current_id, ROW_NUMBER() OVER (PARTITION BY {column[per]} "
+        f"ORDER BY CASE {column['certainty']} {rank} END, {newest_first(column)}) AS rank_in_group "
+        f"FROM {table} WHERE {conditions}"
+        f") ranked WHERE rank_in_group = 1) chosen JOIN {table} ON {outer['id']} = chosen.current_id"
+        f"{' WHERE ' + kept if kept else ''}{orders[order]}{' LIMIT %s' if limit else ''}"
     )
 
 

@@ -153,7 +153,7 @@ class TestAgainstTheOracle(HypothesisTestCase):
             )
             pages.append(page)
             # An intent recorded while paging is not in this walk.
-            ProgramIntentFactory(lms_user_id=learner, program_uuid=PROGRAM, effective_timestamp=at(3))
+            ProgramIntentFactory(lms_user_id=learner, program_uuid=PROGRAM, effective_timestamp=at(100 + len(pages)))
             if not more:
                 break
             after = (page[-1].effective_timestamp, page[-1].created, page[-1].id)
