@@ -14,7 +14,6 @@ from typing import NamedTuple
 from uuid import UUID
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Q
 
 from pie.apps.intents.constants import CERTAINTY_RANK, IntentCertainty, IntentReason
 from pie.apps.intents.models import ProgramIntent
@@ -298,29 +297,39 @@ def program_history(
     ``created``, ``id``) of an intent: the page is the first ``limit`` intents after it,
     or the last ``limit`` before it. Returns the page, newest first, and whether there
     are more intents beyond it in the direction read. One query (the unique index leads
-    with the learner and the program).
+    with the learner and the program), its SQL written once per backend and direction.
     """
     if after is not None and before is not None:
         raise ValueError("after or before, not both")
-    rows = ProgramIntent.objects.filter(lms_user_id=lms_user_id, program_uuid=program_uuid, created__lte=recorded_by)
+    db = connections[DEFAULT_DB_ALIAS]
     position, older = (before, False) if before is not None else (after, True)
+    params = [lms_user_id, _program_param(program_uuid, db), _time_param("created", recorded_by, db)]
     if position is not None:
-        rows = rows.filter(_beyond(position, older=older))
-    order = [f"-{name}" if older else name for name in _NEWEST_FIRST]
-    found = [IntentRow(*values) for values in rows.order_by(*order).values_list(*IntentRow._fields)[: limit + 1]]
+        at, made = _time_param("effective_timestamp", position[0], db), _time_param("created", position[1], db)
+        params += [at, at, made, made, position[2]]
+    with db.cursor() as cursor:
+        cursor.execute(_history_sql(db.vendor, position is not None, older), [*params, limit + 1])
+        found = [_intent_row(row) for row in cursor.fetchall()]
     more = len(found) > limit
     page = found[:limit]
     return (page if older else page[::-1]), more
 
 
-def _beyond(position: tuple[datetime, datetime, int], *, older: bool) -> Q:
-    """The intents after ``position`` newest first (``older``), or before it."""
-    (at, made, pk), lookup = position, "lt" if older else "gt"
-    return (
-        Q(**{f"effective_timestamp__{lookup}": at})
-        | Q(effective_timestamp=at, **{f"created__{lookup}": made})
-        | Q(effective_timestamp=at, created=made, **{f"id__{lookup}": pk})
-    )
+@lru_cache(maxsize=16)
+def _history_sql(vendor: str, from_position: bool, older: bool) -> str:
+    """One learner's intents for one program, newest first (``older``) or oldest first, from a position (excluded)."""
+    column = _columns()
+    names = ", ".join(column[name] for name in IntentRow._fields)
+    where = f"{column['lms_user_id']} = %s AND {column['program_uuid']} = %s AND {column['created']} <= %s"
+    if from_position:
+        beyond = "<" if older else ">"
+        at, made, pk = (column[name] for name in _NEWEST_FIRST)
+        where += (
+            f" AND ({at} {beyond} %s OR ({at} = %s AND ({made} {beyond} %s OR ({made} = %s AND {pk} {beyond} %s))))"
+        )
+    direction = " DESC" if older else ""
+    order = ", ".join(f"{column[name]}{direction}" for name in _NEWEST_FIRST)
+    return f"SELECT {names} FROM {_table()} WHERE {where} ORDER BY {order} LIMIT %s"
 
 
 def _program_param(program_uuid: UUID, db):
