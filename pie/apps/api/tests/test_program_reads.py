@@ -6,7 +6,7 @@ GET /api/v1/program_intents/?program_uuid=... (a learner's history of one progra
 import base64
 import json
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -232,7 +232,8 @@ TAMPERED = {
     "a string key": _cursor([NOW_US, "a", "1"]),
     "a float key": _cursor([NOW_US, "a", 1.5]),
     "a boolean key": _cursor([NOW_US, "a", True]),
-    "a negative key": _cursor([NOW_US, "a", -1]),
+    "a negative learner": _cursor([NOW_US, "a", -1]),
+    "a time before 1970": _cursor([-1, "a", 1]),
     "a learner id out of range": _cursor([NOW_US, "a", 2**31]),
     "a huge key": _cursor([NOW_US, "a", 10**30]),
     "zero learner": _cursor([NOW_US, "a", 0]),
@@ -351,6 +352,16 @@ def test_the_history_pages(learner):
     times = [r["effective_timestamp"][11:16] for p in (first, second, third) for r in p["results"]]
     assert times == ["00:04", "00:03", "00:02", "00:01", "00:00"]
     assert third["next"] is None
+    assert ok(learner.get(third["previous"]))["results"] == second["results"]
+
+
+def test_the_history_pages_through_times_before_1970(learner):
+    for year in (1960, 1965, 1969):
+        ProgramIntentFactory(lms_user_id=7, program_uuid=PROGRAM, effective_timestamp=datetime(year, 1, 1, tzinfo=UTC))
+    first = ok(learner.get(HISTORY_PATH, {"program_uuid": PROGRAM, "page_size": 1}))
+    second = ok(learner.get(first["next"]))
+    third = ok(learner.get(second["next"]))
+    assert [p["results"][0]["effective_timestamp"][:4] for p in (first, second, third)] == ["1969", "1965", "1960"]
     assert ok(learner.get(third["previous"]))["results"] == second["results"]
 
 

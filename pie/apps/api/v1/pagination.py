@@ -68,7 +68,8 @@ def decode_cursor(text: str, *, key_length: int) -> Cursor:
         if not isinstance(values, list) or len(values) != 2 + key_length:
             raise ValueError
         at, direction, *key = values
-        if direction not in ("a", "b") or not all(_is_key(value) for value in [at, *key]):
+        # A key may be a time before 1970 (an old effective time); the walk's time is not.
+        if direction not in ("a", "b") or not all(_is_key(value) for value in [at, *key]) or at < 0:
             raise ValueError
         recorded_by = from_microseconds(at)
         if recorded_by > timezone.now():
@@ -85,7 +86,7 @@ def invalid_cursor() -> serializers.ValidationError:
 
 def _is_key(value) -> bool:
     # bool is an int in Python; a cursor's numbers are never true or false.
-    return type(value) is int and 0 <= value <= _MAX_KEY
+    return type(value) is int and -_MAX_KEY <= value <= _MAX_KEY
 
 
 def page_body(request, *, results: list, recorded_by: datetime, start: Cursor | None, more: bool, key_of) -> dict:
