@@ -2,7 +2,7 @@
 Read rules for program intents, computed in the database.
 
 Only this module knows how intents rank: the certainty ranking comes from
-``constants.CERTAINTY_RANK``, and one SQL builder (``_current_intents_sql``) applies the
+``constants.CERTAINTY_RANK``, and one SQL builder (``_ranked_sql``) ranks intents by the
 rule for every read: a learner's programs (``most_recent_and_certain``) and a program's
 learners (``program_engagement``, ``program_learners``).
 """
@@ -105,9 +105,9 @@ def _current_intents_sql(
     limit: bool = False,
 ) -> str:
     """
-    The read rule, once for every read: each ``per`` group's current intent (``per`` is
-    ``program_uuid`` for a learner's programs, ``lms_user_id`` for a program's learners)
-    among the rows that meet ``where``.
+    The current intents of the rule's ranking (``_ranked_sql``): each ``per`` group's
+    (``per`` is ``program_uuid`` for a learner's programs, ``lms_user_id`` for a
+    program's learners) among the rows that meet ``where``.
 
     Within a group, the intents rank by certainty (``CERTAINTY_RANK``: a certain answer
     beats a maybe), then newest first: ``effective_timestamp``, then ``created``, then
@@ -124,27 +124,37 @@ def _current_intents_sql(
     # disk, twice as slow as ranking the ids and joining 50,000 rows back.
     outer = {name: f"{table}.{quoted}" for name, quoted in column.items()}
     names = ", ".join(outer[name] for name in fields)
-    # Literal ranks of literal certainty names (constants, never input).
-    rank = " ".join(f"WHEN '{certainty}' THEN {value}" for certainty, value in CERTAINTY_RANK.items())
-
-    def newest_first(columns):
-        return ", ".join(f"{columns[name]} DESC" for name in _NEWEST_FIRST)
-
+    newest_first = ", ".join(f"{outer[name]} DESC" for name in _NEWEST_FIRST)
     orders = {
         None: "",
-        "newest_first": f" ORDER BY {newest_first(outer)}",
+        "newest_first": f" ORDER BY {newest_first}",
         "learner": f" ORDER BY {outer['lms_user_id']}",
         "learner_desc": f" ORDER BY {outer['lms_user_id']} DESC",
     }
-    conditions = " AND ".join(condition.format(**column) for condition in where)
     kept = " AND ".join(condition.format(**outer) for condition in having)
+    ranked = _ranked_sql(per=per, where=where, carry=f"{column['id']} AS current_id")
     return (
-        f"SELECT {names} FROM (SELECT current_id FROM ("
-        f"SELECT {column['id']} AS current_id, ROW_NUMBER() OVER (PARTITION BY {column[per]} "
-        f"ORDER BY CASE {column['certainty']} {rank} END, {newest_first(column)}) AS rank_in_group "
-        f"FROM {table} WHERE {conditions}"
-        f") ranked WHERE rank_in_group = 1) chosen JOIN {table} ON {outer['id']} = chosen.current_id"
+        f"SELECT {names} FROM (SELECT current_id FROM ({ranked}) ranked WHERE rank_in_group = 1) chosen "
+        f"JOIN {table} ON {outer['id']} = chosen.current_id"
         f"{' WHERE ' + kept if kept else ''}{orders[order]}{' LIMIT %s' if limit else ''}"
+    )
+
+
+def _ranked_sql(*, per: str, where: tuple[str, ...], carry: str) -> str:
+    """
+    The rule's ranking, the one place it is written: the rows meeting ``where``, each with
+    ``carry`` (SQL of their columns) and its rank in its ``per`` group (``rank_in_group``:
+    1 is the current intent). By certainty rank, then newest first: the rule's tie-breaks.
+    """
+    column = _columns()
+    # Literal ranks of literal certainty names (constants, never input).
+    rank = " ".join(f"WHEN '{certainty}' THEN {value}" for certainty, value in CERTAINTY_RANK.items())
+    newest_first = ", ".join(f"{column[name]} DESC" for name in _NEWEST_FIRST)
+    conditions = " AND ".join(condition.format(**column) for condition in where)
+    return (
+        f"SELECT {carry}, ROW_NUMBER() OVER (PARTITION BY {column[per]} "
+        f"ORDER BY CASE {column['certainty']} {rank} END, {newest_first}) AS rank_in_group "
+        f"FROM {_table()} WHERE {conditions}"
     )
 
 
@@ -181,18 +191,35 @@ def program_engagement(*, program_uuid: UUID, as_of: datetime | None = None) -> 
     by_certainty = dict.fromkeys(IntentCertainty.values, 0)
     by_reason = dict.fromkeys(IntentReason.values, 0)
     for certainty, reason, count in counts:
-        by_certainty[certainty] = by_certainty.get(certainty, 0) + count
-        by_reason[reason] = by_reason.get(reason, 0) + count
+        by_certainty[IntentCertainty.values[certainty]] += count
+        if reason is not None:  # a reason PIE no longer knows is counted under its certainty only
+            by_reason[IntentReason.values[reason]] += count
     return Engagement(learners=sum(by_certainty.values()), by_certainty=by_certainty, by_reason=by_reason)
 
 
 @lru_cache(maxsize=16)
 def _engagement_sql(vendor: str, as_of: bool) -> str:
-    where = ("{program_uuid} = %s", "{effective_timestamp} <= %s") if as_of else ("{program_uuid} = %s",)
-    current = _current_intents_sql(vendor, per="lms_user_id", where=where, fields=("certainty", "reason"))
+    """
+    The rule per learner, counted: the ranked rows carry their certainty and reason as
+    small numbers (their index in ``IntentCertainty`` and ``IntentReason``), so that
+    MariaDB's window over a popular program's rows stays narrow and in memory.
+    """
     column = _columns()
-    counted = f"{column['certainty']}, {column['reason']}"
-    return f"SELECT {counted}, COUNT(*) FROM ({current}) current_intent GROUP BY {counted}"
+    where = ("{program_uuid} = %s", "{effective_timestamp} <= %s") if as_of else ("{program_uuid} = %s",)
+
+    def code(field: str, values: list[str]) -> str:
+        # Literal names of the constants' values, never input.
+        return (
+            f"CASE {column[field]} " + " ".join(f"WHEN '{value}' THEN {n}" for n, value in enumerate(values)) + " END"
+        )
+
+    certainty, reason = code("certainty", IntentCertainty.values), code("reason", IntentReason.values)
+    carry = f"{certainty} AS certainty_code, {reason} AS reason_code"
+    ranked = _ranked_sql(per="lms_user_id", where=where, carry=carry)
+    return (
+        f"SELECT certainty_code, reason_code, COUNT(*) FROM ({ranked}) ranked "
+        "WHERE rank_in_group = 1 GROUP BY certainty_code, reason_code"
+    )
 
 
 # The most learners one look-up of a page ranks at once: a page whose filters match few
