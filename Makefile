@@ -1,6 +1,6 @@
 .DEFAULT_GOAL := help
 .PHONY: help run test test-mysql quality migrations-check validate upgrade requirements \
-        requirements-kafka consume-events demo-event demo-enrollment mysql-build-deps bench-bulk bench-bulk-mysql bench-api bench-bulk-api \
+        requirements-kafka consume-events demo-event demo-enrollment mysql-build-deps bench-bulk bench-bulk-mysql bench-api bench-bulk-api bench-program-reads \
         pii_check lint-docker check-container-commands readme-check docs clean
 
 VENV := .venv
@@ -137,6 +137,10 @@ bench-api: $(VENV)/.test-installed $(VENV)/.production-installed ## benchmark th
 BULK_ROWS ?= 10000
 bench-bulk-api: $(VENV)/.test-installed $(VENV)/.production-installed ## benchmark POST /api/v1/program_intents/bulk/ under gunicorn against bulk_insert_intents, on MariaDB (BULK_ROWS=10000)
 	$(VPY) -m benchmarks.bench_bulk_api --rows $(BULK_ROWS) --database-url $(MYSQL_URL)_bench_bulk_api $(BENCH_BULK_API_ARGS)
+
+PROGRAM_LEARNERS ?= 50000
+bench-program-reads: $(VENV)/.test-installed $(VENV)/.production-installed ## benchmark the program reads under gunicorn against the bare driver, on MariaDB (PROGRAM_LEARNERS=50000)
+	$(VPY) -m benchmarks.bench_program_reads --learners $(PROGRAM_LEARNERS) --database-url $(MYSQL_URL)_bench_program_reads $(BENCH_PROGRAM_READS_ARGS)
 
 clean: ## remove the virtualenv, caches, the built documentation and the local SQLite database
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis pie.sqlite3 docs/_build

@@ -94,6 +94,12 @@ class ProgramIntent(models.Model):
                 name="program_intent_certainty_valid",
             ),
         ]
+        indexes = [
+            # The program reads (selectors.program_engagement, program_learners): one
+            # program's learners, in learner order, which the unique key (learner first)
+            # cannot find without reading the whole table.
+            models.Index(fields=["program_uuid", "lms_user_id"], name="program_intent_by_program"),
+        ]
 
     def __str__(self):
         return (

@@ -32,8 +32,24 @@ def test_the_schema_is_public_even_with_a_bad_token():
 
 def test_the_schema_names_both_endpoints(schema):
     paths = schema["paths"]
-    assert set(paths["/api/v1/program_intents/"]) == {"post"}
+    assert set(paths["/api/v1/program_intents/"]) == {"post", "get"}
     assert set(paths["/api/v1/program_intents/most_recent_and_certain/"]) == {"get"}
+
+
+def test_the_schema_documents_the_program_reads(schema):
+    paths = schema["paths"]
+    engagement = paths["/api/v1/programs/{program_uuid}/engagement/"]["get"]
+    learners = paths["/api/v1/programs/{program_uuid}/learners/"]["get"]
+    history = paths["/api/v1/program_intents/"]["get"]
+    assert {p["name"] for p in engagement["parameters"]} == {"program_uuid", "as_of"}
+    assert {p["name"] for p in learners["parameters"]} == {"program_uuid", "certainty", "reason", "cursor", "page_size"}
+    assert {p["name"] for p in history["parameters"]} == {"program_uuid", "lms_user_id", "cursor", "page_size"}
+    page = {"$ref": "#/components/schemas/ProgramIntentPage"}
+    for operation in (learners, history):
+        assert operation["responses"]["200"]["content"]["application/json"]["schema"] == page
+        assert {"400", "401", "403"} <= set(operation["responses"])
+    counts = schema["components"]["schemas"]["ProgramEngagementResponse"]["properties"]
+    assert set(counts) == {"program_uuid", "learners", "by_certainty", "by_reason", "as_of"}
 
 
 def test_both_endpoints_require_the_jwt_security_scheme(schema):

@@ -94,3 +94,12 @@ def token(request, db, keep_the_test_connection) -> str:
 def test_the_api_keeps_its_schema(case, token):
     checks = BULK_CHECKS if case.path == BULK_PATH else CHECKS
     case.call_and_validate(headers={"Authorization": f"JWT {token}"}, checks=checks)
+
+
+def test_every_read_is_among_the_operations_tested():
+    operations = {(result.ok().method.upper(), result.ok().path) for result in schema.get_all_operations()}
+    assert {
+        ("GET", "/api/v1/program_intents/"),
+        ("GET", "/api/v1/programs/{program_uuid}/engagement/"),
+        ("GET", "/api/v1/programs/{program_uuid}/learners/"),
+    } <= operations

@@ -11,14 +11,16 @@ through ``extend_schema_field``.
 import heapq
 from collections.abc import Mapping
 
-from drf_spectacular.utils import extend_schema_field
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 from rest_framework.utils import html
 
+from pie.apps.api.v1.pagination import CURSOR_MAX_LENGTH, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from pie.apps.core.lms import LMS_USER_ID_RULE, MAX_LMS_USER_ID, parse_lms_user_id
 from pie.apps.intents.constants import CERTAINTY_MAX_LENGTH, REASON_MAX_LENGTH, IntentCertainty, IntentReason
-from pie.apps.intents.validation import parse_uuid
+from pie.apps.intents.validation import parse_timestamp, parse_uuid
 
 # Longer than any ISO 8601 timestamp; a bound so no huge string reaches the parser.
 TIMESTAMP_MAX_LENGTH = 64
@@ -177,6 +179,83 @@ class MostRecentAndCertainRequestSerializer(StrictSerializer):
     ignored_fields = StrictSerializer.ignored_fields | {"format"}
 
 
+class _Cursor(BlankIsNotOmittedMixin, serializers.CharField):
+    pass
+
+
+class _PageSize(BlankIsNotOmittedMixin, serializers.IntegerField):
+    pass
+
+
+class PageRequestSerializer(StrictSerializer):
+    """The paging parameters of a cursor-paged GET (``cursor=`` and ``page_size=`` are blank, not omitted)."""
+
+    cursor = _Cursor(
+        required=False, max_length=CURSOR_MAX_LENGTH, help_text="A page's next or previous cursor, as given."
+    )
+    page_size = _PageSize(
+        required=False,
+        min_value=1,
+        max_value=MAX_PAGE_SIZE,
+        help_text=f"Rows a page, {DEFAULT_PAGE_SIZE} unless given; at most {MAX_PAGE_SIZE}.",
+    )
+    ignored_fields = StrictSerializer.ignored_fields | {"format"}
+
+
+class ProgramHistoryRequestSerializer(PageRequestSerializer):
+    """The query of ``GET /api/v1/program_intents/``: one program's history of a learner."""
+
+    program_uuid = UuidStringField(help_text="The program.")
+    lms_user_id = LmsUserIdField(
+        required=False, help_text="Staff only: read this learner's history. Learners read their own."
+    )
+
+
+class ProgramLearnersRequestSerializer(PageRequestSerializer):
+    """The query of ``GET /api/v1/programs/{program_uuid}/learners/``."""
+
+    certainty = serializers.ListField(
+        child=serializers.ChoiceField(choices=IntentCertainty.choices),
+        required=False,
+        max_length=len(IntentCertainty.values),
+        help_text="Only the learners whose current intent has one of these certainties (repeat the parameter).",
+    )
+    reason = serializers.ListField(
+        child=serializers.ChoiceField(choices=IntentReason.choices),
+        required=False,
+        max_length=len(IntentReason.values),
+        help_text="Only the learners whose current intent has one of these reasons (repeat the parameter).",
+    )
+
+
+class ProgramEngagementRequestSerializer(StrictSerializer):
+    """The query of ``GET /api/v1/programs/{program_uuid}/engagement/``."""
+
+    as_of = TimestampField(
+        required=False,
+        max_length=TIMESTAMP_MAX_LENGTH,
+        help_text="Count the intents in effect then (ISO 8601, no zone means UTC; not later than now). Default: now.",
+    )
+    ignored_fields = StrictSerializer.ignored_fields | {"format"}
+
+    def validate_as_of(self, value):
+        try:
+            as_of = parse_timestamp(value)
+        except ValueError:
+            raise serializers.ValidationError("Must be an ISO 8601 timestamp, such as 2024-07-01T00:00:00Z.") from None
+        if as_of > timezone.now():
+            raise serializers.ValidationError("Must not be later than now.")
+        return as_of
+
+
+def program_uuid_of_path(value: str):
+    """The program UUID of a path, read as a query's is: a malformed one is a 400 on ``program_uuid``."""
+    try:
+        return UuidStringField().run_validation(value)
+    except serializers.ValidationError as error:
+        raise serializers.ValidationError({"program_uuid": error.detail}) from None
+
+
 class ProgramIntentResponseSerializer(serializers.Serializer):
     """An intent, as every endpoint returns it (the schema's description of ``intent_representation``)."""
 
@@ -243,3 +322,30 @@ class RetireUserRequestSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="The learner's LMS username: a local user stored under it without an LMS id is deleted too.",
     )
+
+
+@extend_schema_serializer(many=False)  # a page, also as the answer of a ``list`` action
+class ProgramIntentPageSerializer(serializers.Serializer):
+    """A page of intents, in DRF's cursor format."""
+
+    next = serializers.URLField(allow_null=True, help_text="The next page, or null at the end.")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page, or null on the first.")
+    results = ProgramIntentResponseSerializer(many=True)
+
+
+def _counts(choices, what: str) -> serializers.Serializer:
+    fields = {
+        value: serializers.IntegerField(help_text=f"Learners whose current intent's {what} is {value}.")
+        for value in choices
+    }
+    return type(f"By{what.title()}Serializer", (serializers.Serializer,), fields)()
+
+
+class ProgramEngagementResponseSerializer(serializers.Serializer):
+    """How many learners a program has, by their current intent for it."""
+
+    program_uuid = serializers.UUIDField()
+    learners = serializers.IntegerField(help_text="Learners with an intent for the program (in effect at as_of).")
+    by_certainty = _counts(IntentCertainty.values, "certainty")
+    by_reason = _counts(IntentReason.values, "reason")
+    as_of = serializers.DateTimeField(help_text="The time the counts are for: the as_of given, else now.")

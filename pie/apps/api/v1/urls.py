@@ -3,7 +3,7 @@
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from pie.apps.api.v1 import views
+from pie.apps.api.v1 import program_reads, views
 from pie.apps.api.v1.retirement import RetireUserView
 
 app_name = "v1"
@@ -19,6 +19,7 @@ class OptionalSlashRouter(SimpleRouter):
 
 router = OptionalSlashRouter()
 router.register("program_intents", views.ProgramIntentViewSet, basename="program_intents")
+router.register("programs", program_reads.ProgramViewSet, basename="programs")
 
 urlpatterns = [
     *router.urls,

@@ -21,11 +21,14 @@ from pie.apps.api.negotiation import JsonOnlyNegotiation
 from pie.apps.api.v1.callers import RemembersAllowedCallers, lms_user_id_to_act_for
 from pie.apps.api.v1.parsers import BulkBody, BulkCsvParser, BulkJsonParser
 from pie.apps.api.v1.permissions import IsStaffCaller
+from pie.apps.api.v1.program_reads import history_page
 from pie.apps.api.v1.serializers import (
     MostRecentAndCertainRequestSerializer,
+    ProgramHistoryRequestSerializer,
     ProgramIntentBulkRequestSerializer,
     ProgramIntentBulkResponseSerializer,
     ProgramIntentCreateRequestSerializer,
+    ProgramIntentPageSerializer,
     ProgramIntentResponseSerializer,
     intent_representation,
 )
@@ -46,15 +49,15 @@ _ERRORS = {
 
 class ProgramIntentViewSet(RemembersAllowedCallers, ViewSet):
     """
-    ``/api/v1/program_intents/``: record an intent (``create``), and read a learner's
-    intents, one per program (``most_recent_and_certain``). There is no ``list``, and no
-    update or delete: intents are immutable.
+    ``/api/v1/program_intents/``: record an intent (``create``), read a learner's history
+    of one program (``list``) and their intents, one per program
+    (``most_recent_and_certain``). There is no update or delete: intents are immutable.
     """
 
     content_negotiation_class = JsonOnlyNegotiation
 
     def initial(self, request, *args, **kwargs):
-        # A method the route does not map (PUT, PATCH, DELETE, GET of the collection...) is
+        # A method the route does not map (PUT, PATCH, DELETE...) is
         # refused before authentication: intents are immutable whoever asks, and the answer
         # reveals nothing about the caller's credentials.
         method = request.method.lower()
@@ -105,6 +108,24 @@ class ProgramIntentViewSet(RemembersAllowedCallers, ViewSet):
         if not is_new:
             raise IntentAlreadyRecorded()
         return Response(intent_representation(intent), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="program_intents_list",
+        summary="A learner's history of one program",
+        description=(
+            "Every intent of the learner for the program, newest first (effective_timestamp, then created, "
+            "then id), in pages of DRF's cursor format. A learner reads their own; staff may name lms_user_id."
+        ),
+        parameters=[ProgramHistoryRequestSerializer],
+        responses={status.HTTP_200_OK: ProgramIntentPageSerializer, **_ERRORS},
+    )
+    def list(self, request):
+        query = ProgramHistoryRequestSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        values = dict(query.validated_data)
+        lms_user_id, on_behalf = lms_user_id_to_act_for(request, requested=values.pop("lms_user_id", None))
+        set_custom_attribute("pie_read_on_behalf", on_behalf)
+        return Response(history_page(request, lms_user_id=lms_user_id, **values))
 
     @extend_schema(
         operation_id="program_intents_most_recent_and_certain",

@@ -13,6 +13,7 @@ from pie.apps.intents.constants import IntentCertainty, IntentReason
 from pie.apps.intents.models import ProgramIntent
 from pie.apps.intents.selectors import IntentRow, most_recent_and_certain
 from pie.apps.intents.tests.factories import BASE_TIME, ProgramIntentFactory
+from pie.apps.intents.tests.oracle import oracle
 
 YES, NO, MAYBE = IntentCertainty.CERTAIN_YES, IntentCertainty.CERTAIN_NO, IntentCertainty.MAYBE
 LEARNER = 1001
@@ -140,19 +141,6 @@ def test_query_count_does_not_grow_with_programs(programs, django_assert_num_que
         result = list(most_recent_and_certain(lms_user_id=LEARNER))
     assert len(result) == programs
     assert {intent.certainty for intent in result} == {YES}
-
-
-def oracle(intents):
-    """The rule in plain Python, written from docs/domain.rst independently of the selector."""
-    by_program = {}
-    for intent in intents:
-        by_program.setdefault(intent.program_uuid, []).append(intent)
-    picked = []
-    for candidates in by_program.values():
-        certain = [i for i in candidates if i.certainty in (YES, NO)]
-        pool = certain or candidates
-        picked.append(max(pool, key=lambda i: (i.effective_timestamp, i.created, i.pk)))
-    return sorted(picked, key=lambda i: (i.effective_timestamp, i.created, i.pk), reverse=True)
 
 
 PROGRAMS = [uuid.UUID(int=n) for n in range(1, 5)]
