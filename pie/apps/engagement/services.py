@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Q
 
 from pie.apps.catalog.models import ProgramCourse, ProgramRun
@@ -128,10 +129,12 @@ def evaluate_learners(lms_user_ids: list[int], *, completed_at: datetime | None 
                 state.complete, state.completed_at = False, None
                 changed_states.append(state)
     if changed_states:
+        # MySQL's upsert takes no conflict target (ON DUPLICATE KEY UPDATE); SQLite's needs it.
+        target = connection.features.supports_update_conflicts_with_target
         ProgramRuleState.objects.bulk_create(
             changed_states,
             update_conflicts=True,
-            unique_fields=["lms_user_id", "program_uuid", "reason"],
+            unique_fields=["lms_user_id", "program_uuid", "reason"] if target else None,
             update_fields=["complete", "completed_at"],
         )
     return recorded
