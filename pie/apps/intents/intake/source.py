@@ -13,7 +13,7 @@ import gzip
 import heapq
 import io
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -150,9 +150,16 @@ def csv_rows(
     *,
     on_malformed: Callable[[MalformedRow], None],
     should_stop: Callable[[], bool] = lambda: False,
+    columns: Mapping[str, str] = COLUMNS,
+    optional: frozenset[str] = frozenset(),
 ) -> CsvRows:
     """
     Read a CSV report from ``binary``: its header now, its rows as they are iterated.
+
+    ``columns`` maps the report's column names to the rows' field names: by default an
+    intents report's (``COLUMNS``); the engagement backfills give theirs. A column of
+    ``optional`` may be missing (its field is then ``""``). The ``user_id`` column's cell is
+    trimmed of padding.
 
     Text is decoded as UTF-8, a leading byte-order mark dropped; a byte that is not UTF-8
     costs its row, not the file: it is read as a lone surrogate (``surrogateescape``), which
@@ -173,14 +180,17 @@ def csv_rows(
     lines = BoundedLines(text, on_overlong=overlong, should_stop=should_stop)
     reader = csv.reader(lines)
     try:
-        header = _read_header(reader)
+        header = _read_header(reader, columns, optional)
     except BaseException:
         text.detach()
         raise
-    return CsvRows(header=header, rows=_rows(reader, header, on_malformed), lines=lines, _text=text, _reader=reader)
+    rows = (
+        _rows(reader, header, on_malformed) if columns is COLUMNS else _rows_of(reader, header, columns, on_malformed)
+    )
+    return CsvRows(header=header, rows=rows, lines=lines, _text=text, _reader=reader)
 
 
-def _read_header(reader) -> Header:
+def _read_header(reader, columns: Mapping[str, str], optional: frozenset[str]) -> Header:
     """
     The header row: the column names, and each service field's column index.
 
@@ -192,16 +202,16 @@ def _read_header(reader) -> Header:
         if header and any(name.strip() for name in header):
             break
     else:
-        raise CsvSourceError("the file is empty: expected a header row naming " + ", ".join(COLUMNS))
+        raise CsvSourceError("the file is empty: expected a header row naming " + ", ".join(columns))
     positions: dict[str, int] = {}
     for index, name in enumerate(header):
         key = name.strip().casefold()
-        if key not in COLUMNS:
+        if key not in columns:
             continue
-        if COLUMNS[key] in positions:
+        if columns[key] in positions:
             raise CsvSourceError(f"the header names column {key} twice")
-        positions[COLUMNS[key]] = index
-    missing = [column for column, field in COLUMNS.items() if field not in positions]
+        positions[columns[key]] = index
+    missing = [column for column, field in columns.items() if field not in positions and column not in optional]
     if missing:
         raise CsvSourceError(
             f"the header lacks column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
@@ -216,15 +226,43 @@ def _rows(reader, header: Header, on_malformed: Callable[[MalformedRow], None]) 
 
     ``line`` is the record's first line in the file (the header is line 1) and ``fields``
     the record as read, so a rejected row can be reported and written back as it was.
-    Blank lines are skipped. A record with more or fewer fields than the header goes to
-    ``on_malformed`` instead: its values cannot be trusted to sit in their columns.
     """
-    width = len(header.names)
     # The fields in IntentKey's order and their columns, unpacked for a dict display: the
     # cheapest way to build a row, once per record. The first is the learner's id (the
     # unique index leads with it), the one cell trimmed.
     f0, f1, f2, f3, f4 = IntentKey._fields
     i0, i1, i2, i3, i4 = (header.positions[name] for name in IntentKey._fields)
+    for line, fields in _records(reader, len(header.names), on_malformed):
+        yield {
+            f0: fields[i0].strip(_PADDING),
+            f1: fields[i1],
+            f2: fields[i2],
+            f3: fields[i3],
+            f4: fields[i4],
+            "line": line,
+            "fields": fields,
+        }
+
+
+def _rows_of(
+    reader, header: Header, columns: Mapping[str, str], on_malformed: Callable[[MalformedRow], None]
+) -> Iterator[dict]:
+    """``_rows`` for any ``columns`` (the backfills'): a missing optional column's field is ``""``."""
+    positions = [(field, header.positions.get(field)) for field in columns.values()]
+    learner = columns.get("user_id")
+    for line, fields in _records(reader, len(header.names), on_malformed):
+        row = {field: "" if index is None else fields[index] for field, index in positions}
+        if learner is not None:
+            row[learner] = row[learner].strip(_PADDING)
+        yield {**row, "line": line, "fields": fields}
+
+
+def _records(reader, width: int, on_malformed: Callable[[MalformedRow], None]) -> Iterator[tuple[int, list[str]]]:
+    """
+    Each data record of ``width`` fields with its first line. Blank lines are skipped. A
+    record with more or fewer fields than the header goes to ``on_malformed`` instead: its
+    values cannot be trusted to sit in their columns.
+    """
     line = reader.line_num + 1
     while True:
         try:
@@ -240,23 +278,10 @@ def _rows(reader, header: Header, on_malformed: Callable[[MalformedRow], None]) 
             line = reader.line_num + 1
             continue
         if len(fields) == width:
-            yield {
-                f0: fields[i0].strip(_PADDING),
-                f1: fields[i1],
-                f2: fields[i2],
-                f3: fields[i3],
-                f4: fields[i4],
-                "line": line,
-                "fields": fields,
-            }
+            yield line, fields
         elif fields:
-            on_malformed(
-                MalformedRow(
-                    line=line,
-                    fields=fields,
-                    message=f"expected {width} fields as in the header, found {len(fields)}",
-                )
-            )
+            message = f"expected {width} fields as in the header, found {len(fields)}"
+            on_malformed(MalformedRow(line=line, fields=fields, message=message))
         line = reader.line_num + 1
 
 

@@ -1,0 +1,184 @@
+"""
+Backfills of course facts from the warehouse: enrollments and course passes that happened
+before PIE listened, read from CSV rows (``intents.intake``) and kept as facts in batches;
+then every learner they touched is evaluated, ``services.EVALUATION_BATCH`` at a time.
+
+A row's fact is the state it holds at its source time: an active enrollment at ``created``
+(when it became active), an inactive one at ``modified`` (else the load's time); a pass at
+``passed_at``. A fact already kept is not kept twice, so a file loaded again changes nothing
+and records nothing. A retired learner's rows are rejected, as every writer's are (ADR 17).
+"""
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+
+from opaque_keys import InvalidKeyError
+from opaque_keys.edx.keys import CourseKey
+
+from pie.apps.core import retirement
+from pie.apps.core.lms import LMS_USER_ID_RULE, parse_lms_user_id
+from pie.apps.core.transactions import serialised
+from pie.apps.engagement import services
+from pie.apps.engagement.models import CourseFact, FactKind, LearnerLock
+from pie.apps.intents.exceptions import LearnerRetiredError
+from pie.apps.intents.validation import parse_timestamp
+
+# Warehouse column -> row field, for csv_rows.
+ENROLLMENT_COLUMNS = {
+    "user_id": "lms_user_id",
+    "course_id": "run_key",
+    "mode": "mode",
+    "is_active": "is_active",
+    "created": "created",
+    "modified": "modified",
+}
+ENROLLMENT_OPTIONAL = frozenset({"modified"})
+PASS_COLUMNS = {"user_id": "lms_user_id", "course_id": "run_key", "passed_at": "passed_at"}
+
+BATCH_SIZE = 10_000
+_TRUE, _FALSE = {"1", "true", "t", "yes", "y"}, {"0", "false", "f", "no", "n"}
+
+
+class RowRefused(ValueError):
+    """A row that makes no fact: ``errors`` maps each field at fault to a message."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
+
+
+@dataclass
+class BackfillResult:
+    """What a backfill did: rows read, facts new, rows rejected (row, errors), learners evaluated, intents recorded."""
+
+    rows: int = 0
+    new_facts: int = 0
+    rejected: list[tuple[Mapping, dict[str, str]]] = field(default_factory=list)
+    learners: int = 0
+    intents: int = 0
+
+
+def enrollment_fact(row: Mapping, *, loaded_at: datetime) -> CourseFact:
+    """The fact of an enrollments row; ``RowRefused`` naming each field at fault."""
+    errors: dict[str, str] = {}
+    learner, run_key = _learner(row, errors), _run_key(row, errors)
+    active = str(row.get("is_active", "")).strip().casefold()
+    if active not in _TRUE | _FALSE:
+        errors["is_active"] = "Not true or false (1, 0, true, false)."
+    mode = str(row.get("mode", "")).strip()
+    if len(mode) > 100:
+        errors["mode"] = "Longer than 100 characters."
+    created = _time(row, "created", errors)
+    modified = _time(row, "modified", errors) if str(row.get("modified", "")).strip() else None
+    if errors:
+        raise RowRefused(errors)
+    is_active = active in _TRUE
+    time = created if is_active else (modified or loaded_at)
+    return CourseFact(
+        lms_user_id=learner, run_key=run_key, kind=FactKind.ENROLLMENT, time=time, active=is_active, mode=mode
+    )
+
+
+def pass_fact(row: Mapping) -> CourseFact:
+    """The fact of a course-passes row (passing as of ``passed_at``); ``RowRefused`` naming each field at fault."""
+    errors: dict[str, str] = {}
+    learner, run_key, passed_at = _learner(row, errors), _run_key(row, errors), _time(row, "passed_at", errors)
+    if errors:
+        raise RowRefused(errors)
+    return CourseFact(lms_user_id=learner, run_key=run_key, kind=FactKind.PASSING, time=passed_at, active=True)
+
+
+def backfill(rows: Iterable[Mapping], *, fact_of: Callable[[Mapping], CourseFact]) -> BackfillResult:
+    """Keep the facts of ``rows`` (``fact_of`` makes each), a batch a transaction; then evaluate their learners."""
+    result, touched = BackfillResult(), set()
+    for batch in _batches(rows):
+        result.rows += len(batch)
+        facts, sources = [], []
+        for row in batch:
+            try:
+                facts.append(fact_of(row))
+                sources.append(row)
+            except RowRefused as refused:
+                result.rejected.append((row, refused.errors))
+        kept = _keep(facts, sources, result)
+        touched.update(fact.lms_user_id for fact in kept)
+    learners = sorted(touched)
+    for start in range(0, len(learners), services.EVALUATION_BATCH):
+        chunk = learners[start : start + services.EVALUATION_BATCH]
+
+        def evaluate(chunk: list[int] = chunk) -> int:
+            list(LearnerLock.objects.select_for_update().filter(lms_user_id__in=chunk).values_list("pk"))
+            return len(services.evaluate_learners(chunk))
+
+        result.intents += serialised(evaluate, what="evaluating the learners of a backfill")
+    result.learners = len(learners)
+    return result
+
+
+def _keep(facts: list[CourseFact], sources: list[Mapping], result: BackfillResult) -> list[CourseFact]:
+    """Insert a batch's new facts in one transaction, refusing a retired learner's rows (ADR 17)."""
+    while facts:
+        try:
+            result.new_facts += serialised(lambda facts=facts: _insert(facts), what="keeping a batch of course facts")
+            return facts
+        except _Retired as found:
+            # Rolled back: written again without the retired learners, whose rows are rejected.
+            errors = LearnerRetiredError().errors
+            pairs = list(zip(facts, sources, strict=True))
+            result.rejected.extend((row, errors) for fact, row in pairs if fact.lms_user_id in found.retired)
+            kept = [(fact, row) for fact, row in pairs if fact.lms_user_id not in found.retired]
+            facts, sources = [fact for fact, _ in kept], [row for _, row in kept]
+    return facts
+
+
+def _insert(facts: list[CourseFact]) -> int:
+    """Insert ``facts`` (those not kept yet), then read their learners' hashes with a lock; return how many were new."""
+    learners = {fact.lms_user_id for fact in facts}
+    LearnerLock.objects.bulk_create([LearnerLock(lms_user_id=learner) for learner in learners], ignore_conflicts=True)
+    before = CourseFact.objects.filter(lms_user_id__in=learners).count()
+    CourseFact.objects.bulk_create(facts, ignore_conflicts=True)
+    retired = retirement.retired_among_hashes(retirement.hashes_of_learners(learners), lock=True)
+    if retired:
+        raise _Retired(retired)
+    return CourseFact.objects.filter(lms_user_id__in=learners).count() - before
+
+
+class _Retired(Exception):
+    def __init__(self, retired: set[int]):
+        self.retired = retired
+
+
+def _batches(rows: Iterable[Mapping]) -> Iterator[list[Mapping]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, BATCH_SIZE)):
+        yield batch
+
+
+def _learner(row: Mapping, errors: dict) -> int | None:
+    try:
+        return parse_lms_user_id(row.get("lms_user_id"))
+    except ValueError:
+        errors["lms_user_id"] = LMS_USER_ID_RULE
+        return None
+
+
+def _run_key(row: Mapping, errors: dict) -> str | None:
+    run_key = str(row.get("run_key", "")).strip()
+    try:
+        CourseKey.from_string(run_key)
+    except InvalidKeyError:
+        errors["run_key"] = "Not a course run key (course-v1:org+course+run)."
+        return None
+    if len(run_key) > 255:
+        errors["run_key"] = "Longer than 255 characters."
+    return run_key
+
+
+def _time(row: Mapping, name: str, errors: dict) -> datetime | None:
+    try:
+        return parse_timestamp(str(row.get(name, "")))
+    except ValueError:
+        errors[name] = "Not a timestamp (ISO 8601, or 2022-07-01 00:00:00 Z)."
+        return None

@@ -1,0 +1,128 @@
+"""``bulk_insert_enrollments`` and ``bulk_insert_course_passes``: warehouse rows become facts, then intents."""
+
+import gzip
+import io
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from pie.apps.catalog.discovery import ListedProgram
+from pie.apps.catalog.services import replace_catalog
+from pie.apps.engagement import services
+from pie.apps.engagement.models import CourseFact
+from pie.apps.intents import services as intents
+from pie.apps.intents.models import ProgramIntent
+
+PROGRAM = uuid.UUID(int=11, version=4)
+A, B = "course-v1:edX+A+1T2026", "course-v1:edX+B+1T2026"
+ENROLLMENTS = "user_id,course_id,mode,is_active,created,modified\n"
+
+
+@pytest.fixture(autouse=True)
+def program(db):
+    replace_catalog(
+        [
+            ListedProgram(
+                uuid=PROGRAM, title="P", status="active", courses={"edX+A": frozenset({A}), "edX+B": frozenset({B})}
+            )
+        ],
+        delete=False,
+        copied_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+
+def run(command: str, path, *args) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command(command, str(path), *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def intents_of(learner: int) -> list[tuple]:
+    return sorted(
+        ProgramIntent.objects.filter(lms_user_id=learner).values_list("reason", "certainty", "effective_timestamp")
+    )
+
+
+def test_enrollments_covering_a_program_record_its_maybe_once_however_often_loaded(tmp_path):
+    path = tmp_path / "enrollments.csv.gz"
+    path.write_bytes(
+        gzip.compress(
+            (
+                ENROLLMENTS
+                + f"5,{A},audit,1,2025-03-01 10:00:00 Z,2025-06-01 00:00:00 Z\n"
+                + f"5,{B},verified,true,2025-04-02T08:00:00Z,\n"
+                + f"6,{A},audit,1,2025-03-01 10:00:00 Z,\n"
+                + f"6,{B},audit,0,2025-03-05 10:00:00 Z,2025-03-06 00:00:00 Z\n"  # unenrolled: not covered
+            ).encode()
+        )
+    )
+    out, _ = run("bulk_insert_enrollments", path)
+    assert "4 new course facts, 0 rejected; evaluated 2 learners, recorded 1 intents." in out
+    assert intents_of(5) == [("ENROLLED_ALL_COURSES", "MAYBE", datetime(2025, 4, 2, 8, tzinfo=UTC))]
+    assert intents_of(6) == []
+    out, _ = run("bulk_insert_enrollments", path)
+    assert "0 new course facts, 0 rejected; evaluated 2 learners, recorded 0 intents." in out
+    assert ProgramIntent.objects.count() == 1
+
+
+def test_a_bad_row_is_reported_by_line_and_the_good_rows_load(tmp_path):
+    path = tmp_path / "enrollments.csv"
+    path.write_text(
+        ENROLLMENTS
+        + f"7,{A},audit,1,2025-03-01,\n"
+        + "7,not a run,audit,maybe,yesterday,\n"
+        + "7,too,few\n"
+        + f"7,{B},audit,1,2025-03-02,\n"
+    )
+    errors = tmp_path / "rejected.csv"
+    with pytest.raises(CommandError) as raised:
+        run("bulk_insert_enrollments", path, "--errors-file", errors)
+    assert raised.value.returncode == 2
+    assert CourseFact.objects.filter(lms_user_id=7).count() == 2
+    assert len(intents_of(7)) == 1
+    written = errors.read_text().splitlines()
+    assert written[0] == "line_number,rejection_reason,user_id,course_id,mode,is_active,created,modified"
+    assert written[1].startswith("3,\"course_id 'not a run': Not a course run key")
+    assert "is_active 'maybe'" in written[1]
+    assert "created 'yesterday'" in written[1]
+    assert written[2] == '4,"expected 6 fields as in the header, found 3",7,too,few'
+
+
+def test_passes_of_every_course_record_a_certain_yes(tmp_path):
+    path = tmp_path / "passes.csv"
+    path.write_text(f"user_id,course_id,passed_at\n8,{A},2025-05-01 00:00:00 Z\n8,{B},2025-06-01 00:00:00 Z\n")
+    run("bulk_insert_course_passes", path)
+    assert intents_of(8) == [("ALL_COURSES_COMPLETE", "CERTAIN_YES", datetime(2025, 6, 1, tzinfo=UTC))]
+
+
+def test_a_retired_learners_rows_are_rejected(tmp_path):
+    intents.retire_learner(lms_user_id=9)
+    path = tmp_path / "enrollments.csv"
+    path.write_text(ENROLLMENTS + f"9,{A},audit,1,2025-03-01,\n10,{A},audit,1,2025-03-01,\n")
+    with pytest.raises(CommandError, match="1 rows rejected"):
+        run("bulk_insert_enrollments", path)
+    assert not CourseFact.objects.filter(lms_user_id=9).exists()
+    assert CourseFact.objects.filter(lms_user_id=10).exists()
+
+
+def test_a_backfill_older_than_a_live_event_records_nothing_more(tmp_path):
+    services.record_enrollment(
+        lms_user_id=12, run_key=A, is_active=True, mode="audit", at=datetime(2026, 2, 1, tzinfo=UTC)
+    )
+    services.record_enrollment(
+        lms_user_id=12, run_key=B, is_active=True, mode="audit", at=datetime(2026, 2, 2, tzinfo=UTC)
+    )
+    path = tmp_path / "enrollments.csv"
+    path.write_text(ENROLLMENTS + f"12,{B},audit,1,2025-01-01,\n")
+    run("bulk_insert_enrollments", path)
+    assert intents_of(12) == [("ENROLLED_ALL_COURSES", "MAYBE", datetime(2026, 2, 2, tzinfo=UTC))]
+
+
+def test_the_queries_do_not_grow_with_the_learners(tmp_path, django_assert_max_num_queries):
+    path = tmp_path / "enrollments.csv"
+    path.write_text(ENROLLMENTS + "".join(f"{n},{A},audit,1,2025-03-01,\n" for n in range(100, 400)))
+    with django_assert_max_num_queries(20):
+        run("bulk_insert_enrollments", path)
+    assert CourseFact.objects.count() == 300
