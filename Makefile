@@ -1,6 +1,6 @@
 .DEFAULT_GOAL := help
 .PHONY: help run test test-mysql quality migrations-check validate upgrade requirements \
-        requirements-kafka consume-events demo-event demo-enrollment mysql-build-deps bench-bulk bench-bulk-mysql bench-api bench-bulk-api bench-program-reads \
+        requirements-kafka consume-events demo-event demo-enrollment mysql-build-deps bench-bulk bench-bulk-mysql bench-api bench-bulk-api bench-program-reads bench-engagement \
         pii_check lint-docker check-container-commands readme-check docs clean
 
 VENV := .venv
@@ -141,6 +141,10 @@ bench-bulk-api: $(VENV)/.test-installed $(VENV)/.production-installed ## benchma
 PROGRAM_LEARNERS ?= 50000
 bench-program-reads: $(VENV)/.test-installed $(VENV)/.production-installed ## benchmark the program reads under gunicorn against the bare driver, on MariaDB (PROGRAM_LEARNERS=50000)
 	$(VPY) -m benchmarks.bench_program_reads --learners $(PROGRAM_LEARNERS) --database-url $(MYSQL_URL)_bench_program_reads $(BENCH_PROGRAM_READS_ARGS)
+
+ENROLLMENTS ?= 1000000
+bench-engagement: $(VENV)/.test-installed $(VENV)/.mysql-installed ## benchmark bulk_insert_enrollments against bulk_insert_intents, and a consumer draining 10,000 enrollment events, on MariaDB (ENROLLMENTS=1000000)
+	$(VPY) -m benchmarks.bench_engagement --enrollments $(ENROLLMENTS) --database-url $(MYSQL_URL)_bench_engagement $(BENCH_ENGAGEMENT_ARGS)
 
 clean: ## remove the virtualenv, caches, the built documentation and the local SQLite database
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis pie.sqlite3 docs/_build

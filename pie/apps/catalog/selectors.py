@@ -57,6 +57,8 @@ class CountedRuns:
     courses: dict[uuid.UUID, frozenset[str]]
     # (program, course key) -> the runs of the set that count for it.
     runs: dict[tuple[uuid.UUID, str], frozenset[str]]
+    # Run -> the programs it counts for.
+    programs_of_run: dict[str, frozenset[uuid.UUID]]
 
 
 def counted_runs(run_keys: Iterable[str]) -> CountedRuns:
@@ -88,7 +90,12 @@ def counted_runs(run_keys: Iterable[str]) -> CountedRuns:
             "program__uuid", "course_key"
         ):
             courses.setdefault(program, set()).add(course_key)
+    programs_of_run: dict[str, set[uuid.UUID]] = {}
+    for (program, _), runs in counts.items():
+        for run_key in runs:
+            programs_of_run.setdefault(run_key, set()).add(program)
     return CountedRuns(
         courses={program: frozenset(keys) for program, keys in courses.items()},
         runs={key: frozenset(runs) for key, runs in counts.items()},
+        programs_of_run={run_key: frozenset(programs) for run_key, programs in programs_of_run.items()},
     )

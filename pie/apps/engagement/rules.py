@@ -47,14 +47,19 @@ def run_states(facts: Iterable, kind: str) -> dict[str, datetime]:
 
 def completions(facts: Iterable, catalog: CountedRuns) -> dict[tuple[uuid.UUID, IntentReason], datetime | None]:
     """
-    For each program of ``catalog`` and each rule: when the rule was completed (None if it
-    is not). ``facts`` are one learner's ``CourseFact`` states.
+    For each program that one of the learner's runs counts for, and each rule: when the rule
+    was completed (None if it is not). ``facts`` are one learner's ``CourseFact`` states.
     """
     facts = list(facts)
+    # The programs any of the learner's runs count for, whatever the runs' states: a rule
+    # that breaks is answered too.
+    empty: frozenset = frozenset()
+    programs = set().union(*(catalog.programs_of_run.get(fact.run_key, empty) for fact in facts))
     answers = {}
     for rule in RULES:
         since_of_run = run_states(facts, rule.kind)
-        for program, course_keys in catalog.courses.items():
+        for program in programs:
+            course_keys = catalog.courses[program]
             earliest = []
             for course_key in course_keys:
                 times = [
