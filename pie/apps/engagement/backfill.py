@@ -12,13 +12,16 @@ and records nothing. A retired learner's rows are rejected, as every writer's ar
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from itertools import islice
+from typing import NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models.constants import OnConflict
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
+from pie.apps.catalog.selectors import CountedRuns, counted_runs
 from pie.apps.core import retirement
 from pie.apps.core.lms import LMS_USER_ID_RULE, parse_lms_user_id
 from pie.apps.core.transactions import serialised
@@ -40,6 +43,19 @@ ENROLLMENT_OPTIONAL = frozenset({"modified"})
 PASS_COLUMNS = {"user_id": "lms_user_id", "course_id": "run_key", "passed_at": "passed_at"}
 
 BATCH_SIZE = 10_000
+
+
+class Fact(NamedTuple):
+    """A row's fact, in ``CourseFact``'s fields (a tuple: a file's million rows make no model instances)."""
+
+    lms_user_id: int
+    run_key: str
+    kind: str
+    time: datetime
+    active: bool
+    mode: str
+
+
 _TRUE, _FALSE = {"1", "true", "t", "yes", "y"}, {"0", "false", "f", "no", "n"}
 
 
@@ -62,7 +78,7 @@ class BackfillResult:
     intents: int = 0
 
 
-def enrollment_fact(row: Mapping, *, loaded_at: datetime) -> CourseFact:
+def enrollment_fact(row: Mapping, *, loaded_at: datetime) -> "Fact":
     """The fact of an enrollments row; ``RowRefused`` naming each field at fault."""
     errors: dict[str, str] = {}
     learner, run_key = _learner(row, errors), _run_key(row, errors)
@@ -78,21 +94,19 @@ def enrollment_fact(row: Mapping, *, loaded_at: datetime) -> CourseFact:
         raise RowRefused(errors)
     is_active = active in _TRUE
     time = created if is_active else (modified or loaded_at)
-    return CourseFact(
-        lms_user_id=learner, run_key=run_key, kind=FactKind.ENROLLMENT, time=time, active=is_active, mode=mode
-    )
+    return Fact(lms_user_id=learner, run_key=run_key, kind=FactKind.ENROLLMENT, time=time, active=is_active, mode=mode)
 
 
-def pass_fact(row: Mapping) -> CourseFact:
+def pass_fact(row: Mapping) -> "Fact":
     """The fact of a course-passes row (passing as of ``passed_at``); ``RowRefused`` naming each field at fault."""
     errors: dict[str, str] = {}
     learner, run_key, passed_at = _learner(row, errors), _run_key(row, errors), _time(row, "passed_at", errors)
     if errors:
         raise RowRefused(errors)
-    return CourseFact(lms_user_id=learner, run_key=run_key, kind=FactKind.PASSING, time=passed_at, active=True)
+    return Fact(lms_user_id=learner, run_key=run_key, kind=FactKind.PASSING, time=passed_at, active=True, mode="")
 
 
-def backfill(rows: Iterable[Mapping], *, fact_of: Callable[[Mapping], CourseFact]) -> BackfillResult:
+def backfill(rows: Iterable[Mapping], *, fact_of: Callable[[Mapping], "Fact"]) -> BackfillResult:
     """Keep the facts of ``rows`` (``fact_of`` makes each), a batch a transaction; then evaluate their learners."""
     result, touched = BackfillResult(), set()
     for batch in _batches(rows):
@@ -107,19 +121,20 @@ def backfill(rows: Iterable[Mapping], *, fact_of: Callable[[Mapping], CourseFact
         kept = _keep(facts, sources, result)
         touched.update(fact.lms_user_id for fact in kept)
     learners = sorted(touched)
+    catalog_of = RememberedCatalog()
     for start in range(0, len(learners), services.EVALUATION_BATCH):
         chunk = learners[start : start + services.EVALUATION_BATCH]
 
         def evaluate(chunk: list[int] = chunk) -> int:
             list(LearnerLock.objects.select_for_update().filter(lms_user_id__in=chunk).values_list("pk"))
-            return len(services.evaluate_learners(chunk))
+            return len(services.evaluate_learners(chunk, catalog_of=catalog_of))
 
         result.intents += serialised(evaluate, what="evaluating the learners of a backfill")
     result.learners = len(learners)
     return result
 
 
-def _keep(facts: list[CourseFact], sources: list[Mapping], result: BackfillResult) -> list[CourseFact]:
+def _keep(facts: list["Fact"], sources: list[Mapping], result: BackfillResult) -> list["Fact"]:
     """Insert a batch's new facts in one transaction, refusing a retired learner's rows (ADR 17)."""
     while facts:
         try:
@@ -135,39 +150,59 @@ def _keep(facts: list[CourseFact], sources: list[Mapping], result: BackfillResul
     return facts
 
 
-def _insert(facts: list[CourseFact]) -> int:
+def _insert(facts: list["Fact"]) -> int:
     """Insert ``facts`` (those not kept yet), then read their learners' hashes with a lock; return how many were new."""
     learners = {fact.lms_user_id for fact in facts}
-    LearnerLock.objects.bulk_create([LearnerLock(lms_user_id=learner) for learner in learners], ignore_conflicts=True)
-    inserted = _insert_ignoring_known(facts)
+    _insert_ignoring(LearnerLock, ("lms_user_id",), [(learner,) for learner in learners])
+    adapt = connections[DEFAULT_DB_ALIAS].ops.adapt_datetimefield_value
+    inserted = _insert_ignoring(CourseFact, Fact._fields, [(*fact[:3], adapt(fact.time), *fact[4:]) for fact in facts])
     retired = retirement.retired_among_hashes(retirement.hashes_of_learners(learners), lock=True)
     if retired:
         raise _Retired(retired)
     return inserted
 
 
-def _insert_ignoring_known(facts: list[CourseFact]) -> int:
+def _insert_ignoring(model, names: tuple[str, ...], rows: list[tuple]) -> int:
     """
-    The backend's "insert, ignoring conflicts" of the facts, through the driver's
-    ``executemany``: the SQL ``bulk_create(ignore_conflicts=True)`` sends, without building
-    a model's SQL per row. Its row count is how many were new.
+    The backend's "insert, ignoring conflicts" of ``rows`` (values of ``names``) through the
+    driver's ``executemany``: the SQL ``bulk_create(ignore_conflicts=True)`` sends, without
+    a model instance per row. Its row count is how many were new.
     """
     db = connections[DEFAULT_DB_ALIAS]
-    fields = [CourseFact._meta.get_field(name) for name in _FACT_FIELDS]
+    columns = ", ".join(db.ops.quote_name(model._meta.get_field(name).column) for name in names)
     sql = "{insert} {table} ({columns}) VALUES ({values})".format(
         insert=db.ops.insert_statement(on_conflict=OnConflict.IGNORE),
-        table=db.ops.quote_name(CourseFact._meta.db_table),
-        columns=", ".join(db.ops.quote_name(field.column) for field in fields),
-        values=", ".join(["%s"] * len(fields)),
+        table=db.ops.quote_name(model._meta.db_table),
+        columns=columns,
+        values=", ".join(["%s"] * len(names)),
     )
-    adapt = db.ops.adapt_datetimefield_value
-    rows = [(f.lms_user_id, f.run_key, f.kind, adapt(f.time), f.active, f.mode) for f in facts]
     with db.cursor() as cursor:
         cursor.executemany(sql, rows)
         return cursor.rowcount
 
 
-_FACT_FIELDS = ("lms_user_id", "run_key", "kind", "time", "active", "mode")
+class RememberedCatalog:
+    """
+    ``counted_runs`` for a backfill's evaluation batches: each run is read from the catalog
+    once (a file names a few thousand runs over its thousands of learners), the answers merged.
+    """
+
+    def __init__(self):
+        self._read: set[str] = set()
+        self._courses: dict = {}
+        self._runs: dict = {}
+        self._programs_of_run: dict = {}
+
+    def __call__(self, run_keys: set[str]) -> CountedRuns:
+        new = run_keys - self._read
+        if new:
+            answer = counted_runs(new)
+            self._read |= new
+            self._courses.update(answer.courses)
+            for key, runs in answer.runs.items():
+                self._runs[key] = self._runs.get(key, frozenset()) | runs
+            self._programs_of_run.update(answer.programs_of_run)
+        return CountedRuns(courses=self._courses, runs=self._runs, programs_of_run=self._programs_of_run)
 
 
 class _Retired(Exception):
@@ -191,14 +226,22 @@ def _learner(row: Mapping, errors: dict) -> int | None:
 
 def _run_key(row: Mapping, errors: dict) -> str | None:
     run_key = str(row.get("run_key", "")).strip()
-    try:
-        CourseKey.from_string(run_key)
-    except InvalidKeyError:
+    if not _is_run_key(run_key):
         errors["run_key"] = "Not a course run key (course-v1:org+course+run)."
         return None
     if len(run_key) > 255:
         errors["run_key"] = "Longer than 255 characters."
     return run_key
+
+
+@lru_cache(maxsize=100_000)
+def _is_run_key(text: str) -> bool:
+    """Whether ``text`` is a course run's key (a file names a few thousand runs: each is parsed once)."""
+    try:
+        CourseKey.from_string(text)
+    except InvalidKeyError:
+        return False
+    return True
 
 
 def _time(row: Mapping, name: str, errors: dict) -> datetime | None:

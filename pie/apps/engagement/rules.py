@@ -25,6 +25,9 @@ class Rule:
     kind: FactKind
 
 
+# What the rules read of a fact (``CourseFact``'s fields, or a named tuple of them).
+FACT_FIELDS = ("lms_user_id", "run_key", "kind", "time", "active")
+
 RULES = (
     Rule(reason=IntentReason.ENROLLED_ALL_COURSES, certainty=IntentCertainty.MAYBE, kind=FactKind.ENROLLMENT),
     Rule(reason=IntentReason.ALL_COURSES_COMPLETE, certainty=IntentCertainty.CERTAIN_YES, kind=FactKind.PASSING),

@@ -9,6 +9,7 @@ hash is read with a lock: a retired learner's fact is rolled back and refused.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,7 +17,7 @@ from django.db import connection
 from django.db.models import Q
 
 from pie.apps.catalog.models import ProgramCourse, ProgramRun
-from pie.apps.catalog.selectors import counted_runs
+from pie.apps.catalog.selectors import CountedRuns, counted_runs
 from pie.apps.core import retirement
 from pie.apps.core.transactions import serialised
 from pie.apps.engagement import rules
@@ -92,17 +93,26 @@ def evaluate_learner(lms_user_id: int) -> list[dict]:
     return evaluate_learners([lms_user_id])
 
 
-def evaluate_learners(lms_user_ids: list[int], *, completed_at: datetime | None = None) -> list[dict]:
+def evaluate_learners(
+    lms_user_ids: list[int],
+    *,
+    completed_at: datetime | None = None,
+    catalog_of: Callable[[set[str]], CountedRuns] = counted_runs,
+) -> list[dict]:
     """
     ``evaluate_learner`` for many learners at once, in a fixed number of reads whatever
     their number, programs or facts (and one write per intent recorded, one for the rule
     states). ``completed_at``, if given, is the effective time of what completes now (a
-    catalog change's: the copy completed it, not the facts). Call it under their locks.
+    catalog change's: the copy completed it, not the facts). ``catalog_of`` answers
+    ``counted_runs`` for their facts' runs (a backfill's remembers what it read). Call it
+    under their locks.
     """
-    facts_of: dict[int, list[CourseFact]] = {}
-    for fact in CourseFact.objects.filter(lms_user_id__in=lms_user_ids):
+    facts_of: dict[int, list] = {}
+    # Named tuples, not model instances: a batch reads thousands of facts.
+    read = CourseFact.objects.filter(lms_user_id__in=lms_user_ids).values_list(*rules.FACT_FIELDS, named=True)
+    for fact in read:
         facts_of.setdefault(fact.lms_user_id, []).append(fact)
-    catalog = counted_runs({fact.run_key for facts in facts_of.values() for fact in facts})
+    catalog = catalog_of({fact.run_key for facts in facts_of.values() for fact in facts})
     states = {
         (state.lms_user_id, state.program_uuid, state.reason): state
         for state in ProgramRuleState.objects.filter(lms_user_id__in=facts_of, program_uuid__in=catalog.courses)
