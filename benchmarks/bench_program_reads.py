@@ -31,18 +31,14 @@ import subprocess
 import sys
 import time
 import uuid
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.client import HTTPConnection
-from pathlib import Path
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA_DIR = Path(os.environ.get("PIE_BENCH_DATA_DIR") or ROOT / "bench-data")
-ISSUER, AUDIENCE = "https://lms.example.com/oauth2", "pie-bench"
+from benchmarks.common import CERTAINTIES, REASONS, ROOT, database_name, mysql_connect
+from benchmarks.serving import Keys, environments, gunicorn
+
 POPULAR = uuid.UUID("5a7e0000-0000-4000-8000-00000000000a")
-REASONS = ("BUNDLE_PURCHASE", "ENROLLED_ALL_COURSES", "EARNED_PROGRAM_CERT", "ALL_COURSES_COMPLETE", "LEARNER_STATED")
-CERTAINTIES = ("CERTAIN_YES", "CERTAIN_NO", "MAYBE")
 COLUMNS = "lms_user_id, program_uuid, reason, certainty, effective_timestamp, created"
 EPOCH = datetime(2022, 1, 1, tzinfo=UTC)
 # The issue's targets, in ms.
@@ -54,26 +50,10 @@ TARGETS = {
 }
 
 
-def mysql(url: str, *, database: bool = True):
-    import MySQLdb
-
-    parts = urlsplit(url)
-    kwargs = {
-        "host": parts.hostname or "127.0.0.1",
-        "port": parts.port or 3306,
-        "user": parts.username or "root",
-        "password": parts.password or "",
-        "charset": "utf8mb4",
-    }
-    if database:
-        kwargs["database"] = parts.path.lstrip("/")
-    return MySQLdb.connect(**kwargs)
-
-
 def seed(*, url: str, rows: int, learners: int) -> None:
     """A fresh, migrated database: ``rows`` background intents and the popular program's ``learners`` x 3."""
     name = urlsplit(url).path.lstrip("/")
-    connection = mysql(url, database=False)
+    connection = mysql_connect(url)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
         cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
@@ -100,7 +80,7 @@ def seed(*, url: str, rows: int, learners: int) -> None:
             for step in (1, 2):
                 yield (learner, POPULAR.hex, rnd.choice(REASONS), rnd.choice(CERTAINTIES), at(start + step), created)
 
-    connection = mysql(url)
+    connection = mysql_connect(url, database=database_name(url))
     insert = f"INSERT INTO intents_programintent ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)"
     with connection.cursor() as cursor:
         for source in (background(), popular()):
@@ -117,88 +97,6 @@ def seed(*, url: str, rows: int, learners: int) -> None:
         cursor.execute("ANALYZE TABLE intents_programintent")
         cursor.fetchall()
     connection.close()
-
-
-class Keys:
-    """A fresh RS512 key pair: the public half for PIE's settings, the private half to sign tokens."""
-
-    def __init__(self):
-        import jwt
-        from cryptography.hazmat.primitives.asymmetric import rsa
-        from jwt.algorithms import RSAAlgorithm
-
-        self._jwt = jwt
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        public = json.loads(RSAAlgorithm.to_jwk(self._key.public_key()))
-        self.jwk_set = json.dumps({"keys": [{**public, "kid": "bench", "use": "sig"}]})
-
-    def token(self, lms_user_id: int, *, administrator: bool = False) -> str:
-        now = int(time.time())
-        claims = {
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-            "iat": now,
-            "exp": now + 3 * 3600,
-            "user_id": lms_user_id,
-            "preferred_username": f"bench{lms_user_id}",
-            "email": f"bench{lms_user_id}@example.com",
-            "administrator": administrator,
-            "version": "1.2.0",
-            "scopes": ["user_id", "email", "profile"],
-            "filters": [],
-        }
-        return self._jwt.encode(claims, self._key, algorithm="RS512", headers={"kid": "bench"})
-
-
-def pie_environment(url: str, keys: Keys) -> dict:
-    """PIE's environment: production settings as an operator gives them, trusting ``keys``."""
-    env = dict(os.environ, DATABASE_URL=url)
-    env.pop("PYTHONPATH", None)
-    return {
-        **env,
-        "DJANGO_SETTINGS_MODULE": "pie.settings.production",
-        "SECRET_KEY": uuid.uuid4().hex * 2,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "JWT_PUBLIC_SIGNING_JWK_SET": keys.jwk_set,
-        "JWT_ISSUERS": json.dumps([{"ISSUER": ISSUER, "AUDIENCE": AUDIENCE, "SECRET_KEY": None}]),
-        "CACHE_REDIS_URL": os.environ.get("PIE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
-        "PIE_RETIREMENT_SALTS": uuid.uuid4().hex,
-        "SOCIAL_AUTH_EDX_OAUTH2_KEY": "pie-bench-sso-key",
-        "SOCIAL_AUTH_EDX_OAUTH2_SECRET": uuid.uuid4().hex,
-        "SOCIAL_AUTH_EDX_OAUTH2_URL_ROOT": "http://127.0.0.1:18000",
-    }
-
-
-@contextmanager
-def gunicorn(*, port: int, env: dict):
-    """PIE under gunicorn with its configuration module, until the block ends."""
-    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2", "GUNICORN_THREADS": "4"}
-    config = ROOT / "pie" / "docker_gunicorn_configuration.py"
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    log = (DATA_DIR / f"gunicorn-program-reads-{port}.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(config), "--chdir", str(ROOT), "pie.wsgi:application"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        for _ in range(300):
-            if server.poll() is not None:
-                sys.exit(f"gunicorn exited; see {log.name}")
-            try:
-                if get(port, "/health/")[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
-        else:
-            sys.exit("gunicorn did not answer")
-        yield
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
 
 
 def get(port: int, path: str, token: str | None = None, connection: HTTPConnection | None = None):
@@ -244,7 +142,7 @@ def main() -> None:
     if not args.skip_seed:
         seed(url=url, rows=args.rows, learners=args.learners)
     keys = Keys()
-    env = pie_environment(url, keys)
+    _, env = environments(url, keys)
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     import django
@@ -266,7 +164,7 @@ def main() -> None:
     learners_path = f"/api/v1/programs/{POPULAR}/learners/?page_size=100"
     history_path = f"/api/v1/program_intents/?program_uuid={POPULAR}"
     results, errors = {}, []
-    with gunicorn(port=args.port, env=env):
+    with gunicorn("pie.wsgi:application", port=args.port, env=env):
         connection = HTTPConnection("127.0.0.1", args.port, timeout=60)
 
         def read(path: str, token: str) -> dict:
@@ -277,7 +175,7 @@ def main() -> None:
 
         # The engagement, and the driver on its own SQL in Django's session settings.
         counts = read(engagement_path, staff)
-        database = mysql(url)
+        database = mysql_connect(url, database=database_name(url))
         database.autocommit(True)
         cursor = database.cursor()
         cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")

@@ -4,22 +4,17 @@ from datetime import datetime
 
 from django.conf import settings
 from opaque_keys.edx.keys import CourseKey
-from openedx_events.learning.data import CourseData, CourseEnrollmentData, UserData, UserPersonalData
+from openedx_events.learning.data import CourseData, CourseEnrollmentData
 from openedx_events.learning.signals import COURSE_ENROLLMENT_CREATED
 
-from pie.apps.intents.events.producing import send_to_bus
+from pie.apps.intents.events.producing import demo_user, send_to_bus
 
 
 def send_enrollment_event(*, lms_user_id, run_key: str, time: datetime | None = None, signal=COURSE_ENROLLMENT_CREATED):
     """Send an enrollment event (active, verified) to ``PIE_EVENT_BUS_ENROLLMENT_TOPIC``; return its metadata."""
     metadata = signal.generate_signal_metadata(time=time)
-    learner = f"demo-learner-{lms_user_id}"
     enrollment = CourseEnrollmentData(
-        user=UserData(
-            id=lms_user_id,
-            is_active=True,
-            pii=UserPersonalData(username=learner, email=f"{learner}@example.com", name="Demo Learner"),
-        ),
+        user=demo_user(lms_user_id),
         course=CourseData(course_key=CourseKey.from_string(run_key), display_name=run_key),
         mode="verified",
         is_active=True,

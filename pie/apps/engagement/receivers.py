@@ -37,27 +37,23 @@ def _learner_and_run(data) -> tuple:
 @receiver(COURSE_ENROLLMENT_CHANGED, dispatch_uid="pie.engagement.enrollment_changed")
 def record_enrollment(sender, enrollment, metadata, **kwargs) -> None:
     """An enrollment created or changed: its state (active or not, its mode) as of the event."""
-    lms_user_id, run_key = _learner_and_run(enrollment)
-    events.record_fact_from_event(
-        event=_bus_event(metadata),
-        kind=FactKind.ENROLLMENT,
-        lms_user_id=lms_user_id,
-        run_key=run_key,
-        active=bool(getattr(enrollment, "is_active", False)),
-        mode=str(getattr(enrollment, "mode", "") or "")[:100],
-    )
+    _record_enrollment(enrollment, metadata, active=bool(getattr(enrollment, "is_active", False)))
 
 
 @receiver(COURSE_UNENROLLMENT_COMPLETED, dispatch_uid="pie.engagement.unenrollment_completed")
 def record_unenrollment(sender, enrollment, metadata, **kwargs) -> None:
     """An unenrollment: the enrollment is inactive as of the event."""
+    _record_enrollment(enrollment, metadata, active=False)
+
+
+def _record_enrollment(enrollment, metadata, *, active: bool) -> None:
     lms_user_id, run_key = _learner_and_run(enrollment)
     events.record_fact_from_event(
         event=_bus_event(metadata),
         kind=FactKind.ENROLLMENT,
         lms_user_id=lms_user_id,
         run_key=run_key,
-        active=False,
+        active=active,
         mode=str(getattr(enrollment, "mode", "") or "")[:100],
     )
 

@@ -68,13 +68,8 @@ def send_program_certificate_event(
     metadata = signal.generate_signal_metadata(time=time)
     if event_id is not None:
         metadata = attr.evolve(metadata, id=event_id)  # the metadata is frozen
-    learner = f"demo-learner-{lms_user_id}"
     certificate = ProgramCertificateData(
-        user=UserData(
-            id=lms_user_id,
-            is_active=True,
-            pii=UserPersonalData(username=learner, email=f"{learner}@example.com", name="Demo Learner"),
-        ),
+        user=demo_user(lms_user_id),
         program=ProgramData(uuid=str(program_uuid), title="Demo program", program_type="professional-certificate"),
         uuid=str(uuid.uuid4()),
         status="awarded" if signal.event_type.endswith(".awarded.v1") else "revoked",
@@ -88,6 +83,16 @@ def send_program_certificate_event(
         metadata=metadata,
     )
     return metadata
+
+
+def demo_user(lms_user_id) -> UserData:
+    """The user of a demo event: LMS user ``lms_user_id``, with made-up personal data (which PIE never reads)."""
+    learner = f"demo-learner-{lms_user_id}"
+    return UserData(
+        id=lms_user_id,
+        is_active=True,
+        pii=UserPersonalData(username=learner, email=f"{learner}@example.com", name="Demo Learner"),
+    )
 
 
 def send_to_bus(*, signal: OpenEdxPublicSignal, topic: str, event_key_field: str, event_data: dict, metadata) -> None:
