@@ -359,6 +359,24 @@ class TestMySQLStatements:
             read_back = sum(cursor.execute(sql) or len(cursor.fetchall()) for sql in reads)
         assert read_back == 2  # the two recorded rows of the batch, not the learners' 100 intents
 
+    def test_the_rerun_read_is_a_range_read_of_the_unique_index(self, django_assert_max_num_queries):
+        """Thousands of (learner, program) pairs: never a scan of a whole index tested against the list."""
+        programs = [uuid.uuid4() for _ in range(40)]
+        services.record_intents(
+            [row(lms_user_id=str(n), program_uuid=str(p)) for n in range(1, 1501) for p in programs]
+        )
+        # A batch's pairs are a sliver of a large table (60,000 intents here, 2,000 pairs).
+        keys = [IntentKey(n, p, WHEN, "BUNDLE_PURCHASE", "CERTAIN_YES") for n in range(1, 51) for p in programs]
+        writer = writers.MySQLBatchWriter(connection)
+        with django_assert_max_num_queries(1) as context:
+            writer.unrecorded({key: writer.row(key) for key in keys})
+        (read,) = [q["sql"] for q in context.captured_queries]
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN {read}")
+            columns = [column[0] for column in cursor.description]
+            plan = [dict(zip(columns, line, strict=True)) for line in cursor.fetchall()]
+        assert [(step["type"], step["key"]) for step in plan] == [("range", "program_intent_unique")]
+
     def test_a_row_is_its_keys_sql_literals(self):
         writer = writers.MySQLBatchWriter(connection)
         assert writer.row(IntentKey(1, PROGRAM, WHEN, "BUNDLE_PURCHASE", "CERTAIN_YES")) == (

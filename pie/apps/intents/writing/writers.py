@@ -97,13 +97,17 @@ class BatchWriter:
         probes = list(map(self._probe, rows.values()))
         wanted = set(probes)
         recorded = set()
-        select = f"SELECT {self._recorded_text_sql()} FROM {self._table} WHERE "
+        select = f"SELECT {self._recorded_text_sql()} FROM {self._recorded_source_sql()} WHERE "
         with self.db.cursor() as cursor:
             for where, params in self._recorded_reads(rows):
                 cursor.execute(select + where, params)
                 # Of the intents read, only those this batch sends are kept.
                 recorded.update(wanted.intersection(text for (text,) in cursor.fetchall()))
         return [row for probe, row in zip(probes, rows.values(), strict=True) if probe not in recorded]
+
+    def _recorded_source_sql(self) -> str:
+        """The FROM of the read of recorded rows."""
+        return self._table
 
     def _recorded_reads(self, rows: Mapping[IntentKey, object]) -> Iterator[tuple[str, list | None]]:
         """
@@ -243,6 +247,17 @@ class MySQLBatchWriter(BatchWriter):
             if name in IntentKey._fields
         )
         return f"CONCAT_WS(', ', {', '.join(literals)})"
+
+    def _recorded_source_sql(self) -> str:
+        # The unique index, named: with thousands of row constructors, MariaDB's optimizer
+        # may otherwise scan a whole index and test every entry against the list (3.4 s a
+        # statement against 0.03 s on 300,000 intents, once a second index exists).
+        unique = next(
+            constraint.name
+            for constraint in ProgramIntent._meta.constraints
+            if tuple(getattr(constraint, "fields", ())) == IntentKey._fields
+        )
+        return f"{self._table} FORCE INDEX ({self.db.ops.quote_name(unique)})"
 
     def _recorded_reads(self, rows: Mapping[IntentKey, object]) -> Iterator[tuple[str, None]]:
         """
