@@ -15,27 +15,36 @@ from pie.apps.intents.models import ProgramIntent
 ROUNDS = 5
 
 
-def post_together(token: str, body: dict, writers: int = 2) -> list[tuple[int, dict]]:
-    """POST ``body`` from ``writers`` threads released at once; return each (status, body)."""
+def together(token: str, request, writers: int) -> list:
+    """``request(client)`` from ``writers`` threads released at once, each with a client of its own; their answers."""
     barrier = threading.Barrier(writers)
     answers = []
 
-    def post():
+    def run():
         try:
             client = APIClient(HTTP_AUTHORIZATION=f"JWT {token}")
             barrier.wait(timeout=30)
-            response = client.post(CREATE_URL, body, format="json")
-            answers.append((response.status_code, response.json()))
+            answers.append(request(client))
         finally:
             # Each thread has its own connection; close it so the test database can be dropped.
             connection.close()
 
-    threads = [threading.Thread(target=post) for _ in range(writers)]
+    threads = [threading.Thread(target=run) for _ in range(writers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
     return answers
+
+
+def post_together(token: str, body: dict, writers: int = 2) -> list[tuple[int, dict]]:
+    """POST ``body`` from ``writers`` threads released at once; return each (status, body)."""
+
+    def post(client):
+        response = client.post(CREATE_URL, body, format="json")
+        return response.status_code, response.json()
+
+    return together(token, post, writers)
 
 
 @pytest.mark.mysql
@@ -60,23 +69,7 @@ def test_two_concurrent_identical_posts_give_one_201_one_duplicate_and_one_row()
 
 def first_requests_together(token: str, writers: int) -> list[int]:
     """GET as a caller PIE does not know yet from ``writers`` threads released at once; return the statuses."""
-    barrier = threading.Barrier(writers)
-    statuses = []
-
-    def get():
-        try:
-            client = APIClient(HTTP_AUTHORIZATION=f"JWT {token}")
-            barrier.wait(timeout=30)
-            statuses.append(client.get(LIST_URL, {"lms_user_id": 7}).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=get) for _ in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return statuses
+    return together(token, lambda client: client.get(LIST_URL, {"lms_user_id": 7}).status_code, writers)
 
 
 @pytest.mark.mysql

@@ -6,6 +6,7 @@ Enrollment events end to end: produced to the real Redis, read by the real consu
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from django.conf import settings
 from django.core.management import call_command
 
@@ -21,7 +22,24 @@ PROGRAM = uuid.UUID(int=9, version=4)
 A, B = "course-v1:edX+A+1T2026", "course-v1:edX+B+1T2026"
 
 
-def test_enrollments_in_every_course_become_a_maybe_through_the_bus(event_bus, shared_database):  # noqa: F811
+@pytest.fixture
+def consumer(event_bus, shared_database):  # noqa: F811
+    """``consume_course_events enrollment`` as a child process on the test's database and streams, consuming."""
+    process = ConsumerProcess(
+        database_url=shared_database.url,
+        topic_prefix=event_bus.prefix,
+        redis_url=event_bus.url,
+        name="pie-test-enrollments",
+        command=("consume_course_events", "enrollment"),
+    )
+    try:
+        process.wait_until_consuming()
+        yield process
+    finally:
+        process.stop()
+
+
+def test_enrollments_in_every_course_become_a_maybe_through_the_bus(event_bus, consumer):  # noqa: F811
     replace_catalog(
         [
             ListedProgram(
@@ -31,59 +49,37 @@ def test_enrollments_in_every_course_become_a_maybe_through_the_bus(event_bus, s
         delete=False,
         copied_at=datetime(2026, 1, 1, tzinfo=UTC),
     )
-    consumer = ConsumerProcess(
-        database_url=shared_database.url,
-        topic_prefix=event_bus.prefix,
-        redis_url=event_bus.url,
-        name="pie-test-enrollments",
-        command=("consume_course_events", "enrollment"),
+    first = datetime(2026, 5, 1, 8, tzinfo=UTC)
+    send_enrollment_event(lms_user_id=21, run_key=A, time=first)
+    # A run of B published after the copy: it counts for B.
+    second = send_enrollment_event(lms_user_id=21, run_key=B, time=first + timedelta(minutes=5))
+
+    found = wait_until(
+        lambda: most_recent_and_certain(lms_user_id=21, program_uuids=[PROGRAM]),
+        timeout=15,
+        what="the intent",
+        log=consumer.log,
     )
-    try:
-        consumer.wait_until_consuming()
-        first = datetime(2026, 5, 1, 8, tzinfo=UTC)
-        send_enrollment_event(lms_user_id=21, run_key=A, time=first)
-        # A run of B published after the copy: it counts for B.
-        second = send_enrollment_event(lms_user_id=21, run_key=B, time=first + timedelta(minutes=5))
-
-        found = wait_until(
-            lambda: most_recent_and_certain(lms_user_id=21, program_uuids=[PROGRAM]),
-            timeout=15,
-            what="the intent",
-            log=consumer.log,
-        )
-        assert (found[0].reason, found[0].certainty, found[0].effective_timestamp) == (
-            "ENROLLED_ALL_COURSES",
-            "MAYBE",
-            second.time,
-        )
-        stream = f"{event_bus.prefix}-{settings.PIE_EVENT_BUS_ENROLLMENT_TOPIC}"
-        assert event_bus.client.xlen(stream) == 2
-        pending = lambda: event_bus.client.xpending(stream, settings.PIE_EVENT_BUS_GROUP)["pending"]  # noqa: E731
-        wait_until(lambda: pending() == 0, what="the acknowledgements", log=consumer.log)
-    finally:
-        consumer.stop()
+    assert (found[0].reason, found[0].certainty, found[0].effective_timestamp) == (
+        "ENROLLED_ALL_COURSES",
+        "MAYBE",
+        second.time,
+    )
+    stream = f"{event_bus.prefix}-{settings.PIE_EVENT_BUS_ENROLLMENT_TOPIC}"
+    assert event_bus.client.xlen(stream) == 2
+    pending = lambda: event_bus.client.xpending(stream, settings.PIE_EVENT_BUS_GROUP)["pending"]  # noqa: E731
+    wait_until(lambda: pending() == 0, what="the acknowledgements", log=consumer.log)
 
 
-def test_the_demo_enrollments_make_the_demo_learners_intent(event_bus, shared_database, capsys):  # noqa: F811
+def test_the_demo_enrollments_make_the_demo_learners_intent(consumer, capsys):
     """What ``make demo-enrollment`` does, with ``make consume-events``' enrollment consumer running."""
-    consumer = ConsumerProcess(
-        database_url=shared_database.url,
-        topic_prefix=event_bus.prefix,
-        redis_url=event_bus.url,
-        name="pie-test-demo",
-        command=("consume_course_events", "enrollment"),
+    call_command("produce_demo_enrollments", "--lms-user-id", "7")
+    expected = capsys.readouterr().out.splitlines()[-1]
+    found = wait_until(
+        lambda: most_recent_and_certain(lms_user_id=7, program_uuids=[DEMO_PROGRAM.uuid]),
+        timeout=15,
+        what="the demo intent",
+        log=consumer.log,
     )
-    try:
-        consumer.wait_until_consuming()
-        call_command("produce_demo_enrollments", "--lms-user-id", "7")
-        expected = capsys.readouterr().out.splitlines()[-1]
-        found = wait_until(
-            lambda: most_recent_and_certain(lms_user_id=7, program_uuids=[DEMO_PROGRAM.uuid]),
-            timeout=15,
-            what="the demo intent",
-            log=consumer.log,
-        )
-        assert (found[0].reason, found[0].certainty) == ("ENROLLED_ALL_COURSES", "MAYBE")
-        assert expected.endswith(f"effective {found[0].effective_timestamp.isoformat()}")
-    finally:
-        consumer.stop()
+    assert (found[0].reason, found[0].certainty) == ("ENROLLED_ALL_COURSES", "MAYBE")
+    assert expected.endswith(f"effective {found[0].effective_timestamp.isoformat()}")
