@@ -61,10 +61,10 @@ run: $(VENV)/.base-installed ## serve PIE on 127.0.0.1:18781 with the local sett
 LMS_USER_ID ?= 7
 consume-events: $(VENV)/.base-installed ## run every consumer (certificates, enrollments, unenrollments, passing) into make run's database, in the foreground (Redis: EVENT_BUS_REDIS_CONNECTION_URL)
 	$(VPY) manage.py migrate --no-input
-	@trap 'kill $$pids 2>/dev/null; wait' INT TERM; \
-	$(VPY) manage.py consume_certificate_events & pids="$$!"; \
-	for kind in enrollment unenrollment passing; do \
-		$(VPY) manage.py consume_course_events $$kind & pids="$$pids $$!"; \
+	@consumers=$$($(VPY) manage.py list_event_consumers) || exit 1; \
+	trap 'kill $$pids 2>/dev/null; wait' INT TERM; \
+	for consumer in $$(echo "$$consumers" | tr ' ' ':'); do \
+		$(VPY) manage.py $$(echo "$$consumer" | tr ':' ' ') & pids="$$pids $$!"; \
 	done; \
 	wait
 

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     # Admin sign-in through the LMS (edx-auth-backends' EdXOAuth2): the OAuth2 exchange and its tables.
     "social_django",
     "pie.apps.core",
+    "pie.apps.bus",
     "pie.apps.intents",
     "pie.apps.catalog",
     "pie.apps.engagement",
@@ -392,7 +393,12 @@ EVENTS_SERVICE_NAME = "pie"
 # What `manage.py consume_certificate_events` consumes: the credentials service's topic, in
 # PIE's consumer group, under this process's consumer name (one name per running process;
 # a process restarted under its name first reads what it had received but not acknowledged).
-PIE_EVENT_BUS_TOPIC = "learning-program-certificate-lifecycle"
+# Its former name, PIE_EVENT_BUS_TOPIC, still works (environment or PIE_CFG); the check
+# pie.W020 asks for the new one.
+PIE_EVENT_BUS_CERTIFICATE_TOPIC = env.str(
+    "PIE_EVENT_BUS_CERTIFICATE_TOPIC",
+    default=env.str("PIE_EVENT_BUS_TOPIC", default="learning-program-certificate-lifecycle"),
+)
 # What `manage.py consume_course_events KIND` consumes: the LMS's topics of enrollments
 # (created and changed), unenrollments and course passing states (docs/events.rst).
 PIE_EVENT_BUS_ENROLLMENT_TOPIC = env.str(

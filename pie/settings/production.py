@@ -111,6 +111,9 @@ if CONFIG_FILE:
     if isinstance(JWT_AUTH.get("JWT_PUBLIC_SIGNING_JWK_SET"), dict):
         # Written as a YAML mapping: edx-drf-extensions reads the set as JSON text.
         JWT_AUTH["JWT_PUBLIC_SIGNING_JWK_SET"] = json.dumps(JWT_AUTH["JWT_PUBLIC_SIGNING_JWK_SET"])
+    if "PIE_EVENT_BUS_TOPIC" in config_from_yaml:
+        # The certificate topic's former name (the check pie.W020 asks for the new one).
+        config_from_yaml.setdefault("PIE_EVENT_BUS_CERTIFICATE_TOPIC", config_from_yaml["PIE_EVENT_BUS_TOPIC"])
     vars().update(config_from_yaml)
 
 # Cookie-authenticated writes are trusted from the CORS origins, whichever source named them.

@@ -8,7 +8,7 @@ import logging
 from rest_framework import exceptions, serializers, status
 
 from pie.apps.core.errors import DATABASE_UNAVAILABLE, DETAILS, ErrorCode, error_body
-from pie.apps.intents.exceptions import InvalidIntentError, LearnerRetiredError
+from pie.apps.core.exceptions import InvalidValuesError, LearnerRetiredError
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def api_exception_handler(exc, context):
     error_code = ErrorCode.INVALID_REQUEST
     if isinstance(exc, LearnerRetiredError):
         error_code = ErrorCode.LEARNER_RETIRED
-    if isinstance(exc, InvalidIntentError):
+    if isinstance(exc, InvalidValuesError):
         exc = exceptions.ValidationError(exc.errors)
     # Imported here: rest_framework.views reads the API settings as it loads, and they name
     # PIE's parsers, which raise this module's exceptions.

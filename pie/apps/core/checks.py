@@ -1,5 +1,7 @@
 """System checks of PIE's configuration (``manage.py check``, and before runserver/migrate)."""
 
+import os
+
 from django.conf import settings
 from django.core import checks
 
@@ -48,6 +50,20 @@ def check_retirement_salts(app_configs=None, **kwargs) -> list[checks.CheckMessa
                 "PIE_RETIREMENT_SALTS holds the development salt published in PIE's repository.",
                 hint="Use a secret salt of your own (e.g. python -c 'import secrets; print(secrets.token_hex(32))').",
                 id="pie.E011",
+            )
+        ]
+    return []
+
+
+@checks.register()
+def check_deprecated_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Settings under a former name: still honoured, each with a line asking for the new name."""
+    if "PIE_EVENT_BUS_TOPIC" in os.environ or hasattr(settings, "PIE_EVENT_BUS_TOPIC"):
+        return [
+            checks.Warning(
+                "PIE_EVENT_BUS_TOPIC is deprecated: it is read as PIE_EVENT_BUS_CERTIFICATE_TOPIC, its new name.",
+                hint="Rename it to PIE_EVENT_BUS_CERTIFICATE_TOPIC in the environment or the PIE_CFG file.",
+                id="pie.W020",
             )
         ]
     return []

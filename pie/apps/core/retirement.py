@@ -17,7 +17,6 @@ from hashlib import blake2b
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.dispatch import Signal
 
 from pie.apps.core.models import RetiredLearner
 from pie.apps.core.sql import in_integers
@@ -86,8 +85,3 @@ def _salt_keys() -> list[bytes]:
 def _keys(salts: tuple[str, ...]) -> list[bytes]:
     # BLAKE2b takes a key of at most 64 bytes: a salt of any length becomes 32.
     return [hashlib.sha256(salt.encode()).digest() for salt in salts]
-
-
-# Sent by the retirement's deletion, in its transaction, with ``lms_user_id``: each app that
-# keeps something of learners besides their intents deletes it (engagement's course facts).
-learner_retired = Signal()

@@ -9,8 +9,10 @@ class EngagementConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from pie.apps.engagement import events, receivers  # noqa: F401 (connects the receivers)
-        from pie.apps.intents.events.recording import REPLAYERS
-        from pie.apps.intents.models import FailedEvent
+        from pie.apps.bus import registry
+        from pie.apps.engagement import events_to_facts
+        from pie.apps.engagement.signals import handlers  # noqa: F401  (connects the receivers)
 
-        REPLAYERS[FailedEvent.Kind.COURSE_FACT] = events.replay_course_fact
+        registry.register_kind(events_to_facts.KIND)
+        for consumer in events_to_facts.CONSUMERS:
+            registry.register_consumer(consumer)

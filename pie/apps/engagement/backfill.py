@@ -23,11 +23,11 @@ from opaque_keys.edx.keys import CourseKey
 
 from pie.apps.catalog.selectors import CountedRuns, counted_runs
 from pie.apps.core import retirement
+from pie.apps.core.exceptions import LearnerRetiredError
 from pie.apps.core.lms import LMS_USER_ID_RULE, parse_lms_user_id
 from pie.apps.core.transactions import serialised
 from pie.apps.engagement import services
 from pie.apps.engagement.models import CourseFact, FactKind, LearnerLock
-from pie.apps.intents.exceptions import LearnerRetiredError
 from pie.apps.intents.validation import parse_timestamp
 
 # Warehouse column -> row field, for csv_rows.

@@ -7,7 +7,7 @@ from opaque_keys.edx.keys import CourseKey
 from openedx_events.learning.data import CourseData, CourseEnrollmentData
 from openedx_events.learning.signals import COURSE_ENROLLMENT_CREATED
 
-from pie.apps.intents.events.producing import demo_user, send_to_bus
+from pie.apps.bus.producing import demo_user, send_to_bus
 
 
 def send_enrollment_event(*, lms_user_id, run_key: str, time: datetime | None = None, signal=COURSE_ENROLLMENT_CREATED):

@@ -19,11 +19,11 @@ from django.db.models import Q
 from pie.apps.catalog.models import ProgramCourse, ProgramRun
 from pie.apps.catalog.selectors import CountedRuns, counted_runs
 from pie.apps.core import retirement
+from pie.apps.core.exceptions import LearnerRetiredError
 from pie.apps.core.transactions import serialised
 from pie.apps.engagement import rules
 from pie.apps.engagement.models import CourseFact, FactKind, LearnerLock, ProgramRuleState
 from pie.apps.intents import services as intents
-from pie.apps.intents.exceptions import LearnerRetiredError
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def record_course_passing(*, lms_user_id: int, run_key: str, is_passing: bool, a
 
 
 def forget_learner(lms_user_id: int) -> int:
-    """Delete what engagement keeps of a retired learner (``core.retirement.learner_retired``); return the rows."""
+    """Delete what engagement keeps of a retired learner (``core.signals.learner_retired``); return the rows."""
     deleted = 0
     for model in (CourseFact, ProgramRuleState, LearnerLock):
         deleted += model.objects.filter(lms_user_id=lms_user_id).delete()[0]

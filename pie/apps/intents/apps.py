@@ -7,5 +7,9 @@ class IntentsConfig(AppConfig):
     verbose_name = "Program intents"
 
     def ready(self):
-        # Connects the receivers of the Open edX events PIE listens to.
-        from pie.apps.intents.signals import handlers  # noqa: F401
+        from pie.apps.bus import registry
+        from pie.apps.intents import events_to_intents
+        from pie.apps.intents.signals import handlers  # noqa: F401  (connects the receivers)
+
+        registry.register_kind(events_to_intents.KIND)
+        registry.register_consumer(events_to_intents.CERTIFICATE_CONSUMER)

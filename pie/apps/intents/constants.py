@@ -81,19 +81,3 @@ class IntentValues(TypedDict):
 def reason_choices():
     """Choices of the ``reason`` field, read at run time so new reasons need no migration."""
     return IntentReason.choices
-
-
-class EventOutcome(models.TextChoices):
-    """What became of one event from the event bus (logged, counted, and shown to operators)."""
-
-    RECORDED = "RECORDED", "Recorded its intent"
-    DUPLICATE = "DUPLICATE", "Its intent was already recorded"
-    SKIPPED = "SKIPPED", "Does not map to an intent: logged and skipped"
-    IGNORED = "IGNORED", "Not an intent by decision (a revoked certificate)"
-    KEPT = "KEPT", "Kept in the failed-event store, to be replayed"
-    FAILED = "FAILED", "Could be neither recorded nor kept: only the log holds it"
-
-
-EVENT_OUTCOME_MAX_LENGTH = 16
-# Event types are reverse-DNS names such as org.openedx.learning.program.certificate.awarded.v1.
-EVENT_TYPE_MAX_LENGTH = 255

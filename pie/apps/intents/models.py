@@ -1,8 +1,7 @@
 """
 The program intent: an immutable record of our belief about a learner and a program.
 
-Write through ``pie.apps.intents.services`` only; read rules live in ``selectors``. The
-event bus's failed-event store and consumer status are written by ``intents.events``.
+Write through ``pie.apps.intents.services`` only; read rules live in ``selectors``.
 """
 
 from django.db import models
@@ -11,10 +10,7 @@ from pie.apps.core.lms import lms_user_id_field
 from pie.apps.intents.constants import (
     CERTAINTY_MAX_LENGTH,
     DEDUPLICATION_FIELDS,
-    EVENT_OUTCOME_MAX_LENGTH,
-    EVENT_TYPE_MAX_LENGTH,
     REASON_MAX_LENGTH,
-    EventOutcome,
     IntentCertainty,
     reason_choices,
 )
@@ -116,67 +112,3 @@ class ProgramIntent(models.Model):
         raise ImmutableIntentError(
             "Program intents are not deleted; retiring a learner is the only exception and has its own service."
         )
-
-
-class FailedEvent(models.Model):
-    """
-    An event from the event bus whose intent (or course fact) could not be recorded, kept to be replayed.
-
-    The bus acknowledges every message it delivers, also when a receiver failed, so what
-    PIE does not store is gone: an event whose write kept failing while the database
-    answered is kept here until ``manage.py replay_failed_events`` records it. Only what
-    PIE maps is kept: the event's type, id and time, its learner, and the values the
-    receiver mapped it to (``kind``, and ``values``: the intent's or the course fact's other
-    fields, as JSON texts); no username, email or name.
-
-    .. pii: lms_user_id identifies a learner; their kept events are deleted when the learner
-       is retired (POST /api/v1/retire_user/, services.retire_learner).
-    .. pii_types: id
-    .. pii_retirement: local_api
-    """
-
-    class Kind(models.TextChoices):
-        INTENT = "intent"
-        COURSE_FACT = "course_fact"
-
-    event_type = models.CharField(max_length=EVENT_TYPE_MAX_LENGTH, help_text="The event's type.")
-    event_id = models.UUIDField(unique=True, help_text="The event's id: an event is kept once.")
-    kind = models.CharField(
-        max_length=16,
-        choices=Kind.choices,
-        default=Kind.INTENT,
-        help_text="What the event writes: an intent, or a course fact (engagement).",
-    )
-    event_time = models.DateTimeField(help_text="The event's own time.")
-    lms_user_id = lms_user_id_field(db_index=True)
-    values = models.JSONField(help_text="What the event maps to, but its learner: field name -> value.")
-    attempts = models.PositiveIntegerField(help_text="Writes tried before the event was kept.")
-    error = models.TextField(help_text="The last write's error.")
-    created = models.DateTimeField(auto_now_add=True, help_text="When the event was kept.")
-
-    def __str__(self):
-        return f"{self.event_type} {self.event_id} (learner {self.lms_user_id})"
-
-
-class EventHandlingStatus(models.Model):
-    """
-    What PIE's event consumers last did with one type of event, for operators
-    (``manage.py event_consumer_status``).
-
-    .. no_pii: Event types, ids, times and counts; no learner.
-    """
-
-    event_type = models.CharField(max_length=EVENT_TYPE_MAX_LENGTH, unique=True, help_text="The event's type.")
-    last_event_id = models.UUIDField(help_text="The last event handled.")
-    last_event_time = models.DateTimeField(help_text="Its own time.")
-    last_outcome = models.CharField(
-        max_length=EVENT_OUTCOME_MAX_LENGTH, choices=EventOutcome.choices, help_text="What became of it."
-    )
-    last_handled_at = models.DateTimeField(help_text="When PIE finished handling it.")
-    handled_count = models.PositiveBigIntegerField(default=0, help_text="Events of this type handled.")
-
-    class Meta:
-        verbose_name_plural = "event handling statuses"
-
-    def __str__(self):
-        return f"{self.event_type}: {self.handled_count} handled, the last at {self.last_handled_at:%Y-%m-%d %H:%M:%S}"

@@ -15,11 +15,13 @@ from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections
 from django.utils import timezone
 
+from pie.apps.bus.recording import forget_failed_events
 from pie.apps.core import retirement
+from pie.apps.core.exceptions import LearnerRetiredError
+from pie.apps.core.signals import learner_retired
 from pie.apps.core.transactions import serialised
 from pie.apps.intents.constants import IntentValues
-from pie.apps.intents.exceptions import LearnerRetiredError
-from pie.apps.intents.models import FailedEvent, ProgramIntent
+from pie.apps.intents.models import ProgramIntent
 from pie.apps.intents.validation import clean_intent
 from pie.apps.intents.writing.batches import (
     BatchRefused,
@@ -168,7 +170,7 @@ def retire_learner(*, lms_user_id: int, username: str | None = None) -> Retireme
     salted hash is kept and committed (``core.retirement``); then, in a second transaction,
     their intents, their local user (by LMS user id, and by ``username``, the LMS's original
     username, for a user stored without an id), their kept failed events and what the apps
-    that receive ``retirement.learner_retired`` keep of them are deleted.
+    that receive ``core.signals.learner_retired`` keep of them are deleted.
     Every writer reads the hash with a lock after writing, in its own transaction, so a
     write racing this one is refused, or committed early enough for the deletion to find it
     (ADR 0017). Should the deletion fail, the learner is refused already and the retirement
@@ -178,14 +180,14 @@ def retire_learner(*, lms_user_id: int, username: str | None = None) -> Retireme
     serialised(lambda: retirement.mark_retired(lms_user_id), what="keeping a retired learner's hash")
 
     def delete() -> RetirementResult:
-        retirement.learner_retired.send(sender=RetirementResult, lms_user_id=lms_user_id)
+        learner_retired.send(sender=None, lms_user_id=lms_user_id)
         users = get_user_model().objects.filter(lms_user_id=lms_user_id)
         if username:
             users = users | get_user_model().objects.filter(username=username, lms_user_id__isnull=True)
         return RetirementResult(
             intents=ProgramIntent.objects.filter(lms_user_id=lms_user_id)._delete_for_retirement(),
             users=users.delete()[0],
-            failed_events=FailedEvent.objects.filter(lms_user_id=lms_user_id).delete()[0],
+            failed_events=forget_failed_events(lms_user_id=lms_user_id),
         )
 
     result = serialised(delete, what="deleting a retired learner's data")

@@ -19,11 +19,12 @@ from openedx_events.learning.signals import (
     COURSE_UNENROLLMENT_COMPLETED,
 )
 
+from pie.apps.bus.models import FailedEvent
+from pie.apps.bus.recording import replay_failed_events
 from pie.apps.catalog.discovery import ListedProgram
 from pie.apps.catalog.services import replace_catalog
 from pie.apps.engagement.models import CourseFact
-from pie.apps.intents.events.recording import replay_failed_events
-from pie.apps.intents.models import FailedEvent, ProgramIntent
+from pie.apps.intents.models import ProgramIntent
 from pie.apps.intents.tests.conftest import refuse_intents_of  # noqa: F401 (a fixture)
 
 PROGRAM = uuid.UUID(int=7, version=4)

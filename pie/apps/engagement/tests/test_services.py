@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from pie.apps.catalog.discovery import ListedProgram
 from pie.apps.catalog.services import replace_catalog
+from pie.apps.core.exceptions import LearnerRetiredError
 from pie.apps.engagement import rules, services
 from pie.apps.engagement.models import CourseFact, LearnerLock, ProgramRuleState
 from pie.apps.intents import services as intents
-from pie.apps.intents.exceptions import LearnerRetiredError
 from pie.apps.intents.models import ProgramIntent
 
 DATA, DESIGN = uuid.UUID(int=1, version=4), uuid.UUID(int=2, version=4)

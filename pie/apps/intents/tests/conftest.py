@@ -34,7 +34,7 @@ class EventBus:
     @property
     def stream(self) -> str:
         """The stream of the program-certificate topic, under the test's prefix."""
-        return f"{self.prefix}-{settings.PIE_EVENT_BUS_TOPIC}"
+        return f"{self.prefix}-{settings.PIE_EVENT_BUS_CERTIFICATE_TOPIC}"
 
     def length(self) -> int:
         return self.client.xlen(self.stream)

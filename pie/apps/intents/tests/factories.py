@@ -9,10 +9,9 @@ from django.contrib.auth import get_user_model
 from pie.apps.core import retirement
 from pie.apps.core.models import RetiredLearner
 from pie.apps.intents.constants import IntentCertainty, IntentReason
-from pie.apps.intents.models import FailedEvent, ProgramIntent
+from pie.apps.intents.models import ProgramIntent
 
 BASE_TIME = datetime(2024, 1, 1, tzinfo=UTC)
-AWARDED = "org.openedx.learning.program.certificate.awarded.v1"
 
 
 class ProgramIntentFactory(factory.django.DjangoModelFactory):
@@ -37,29 +36,6 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     lms_user_id = factory.Sequence(lambda n: n + 1)
     username = factory.LazyAttribute(lambda user: f"learner{user.lms_user_id}")
-
-
-class FailedEventFactory(factory.django.DjangoModelFactory):
-    """A program-certificate event kept in the failed-event store, as the recording keeps one."""
-
-    class Meta:
-        model = FailedEvent
-
-    event_type = AWARDED
-    event_id = factory.LazyFunction(uuid.uuid4)
-    event_time = BASE_TIME
-    lms_user_id = factory.Sequence(lambda n: n + 1)
-    # What recording keeps of a certificate's intent but its learner, as JSON texts.
-    values = factory.Dict(
-        {
-            "program_uuid": factory.LazyFunction(lambda: str(uuid.uuid4())),
-            "reason": IntentReason.EARNED_PROGRAM_CERT.value,
-            "certainty": IntentCertainty.CERTAIN_YES.value,
-            "effective_timestamp": BASE_TIME.isoformat(),
-        }
-    )
-    attempts = 3
-    error = "OperationalError('refused by the test')"
 
 
 class RetiredLearnerFactory(factory.django.DjangoModelFactory):

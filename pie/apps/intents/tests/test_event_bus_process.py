@@ -15,9 +15,11 @@ import pytest
 from django.core.management import call_command
 from openedx_events.learning.signals import PROGRAM_CERTIFICATE_AWARDED
 
-from pie.apps.intents.constants import EventOutcome, IntentCertainty, IntentReason
-from pie.apps.intents.events.producing import send_program_certificate_event
-from pie.apps.intents.models import EventHandlingStatus, FailedEvent, ProgramIntent
+from pie.apps.bus.constants import EventOutcome
+from pie.apps.bus.models import EventHandlingStatus, FailedEvent
+from pie.apps.intents.constants import IntentCertainty, IntentReason
+from pie.apps.intents.models import ProgramIntent
+from pie.apps.intents.producing import send_program_certificate_event
 from pie.apps.intents.selectors import IntentRow, most_recent_and_certain
 from pie.apps.intents.tests.processes import ConsumerProcess, TcpProxy, wait_until
 

@@ -14,15 +14,14 @@ from datetime import UTC, datetime
 import pytest
 from django.core.management import CommandError, call_command
 
+from pie.apps.bus import retry
+from pie.apps.bus.constants import EventOutcome
+from pie.apps.bus.models import FailedEvent
+from pie.apps.bus.recording import BusEvent, replay_failed_events
 from pie.apps.intents import services
-from pie.apps.intents.constants import EventOutcome, IntentCertainty, IntentReason
-from pie.apps.intents.events import retry
-from pie.apps.intents.events.recording import (
-    BusEvent,
-    record_intent_from_event,
-    replay_failed_events,
-)
-from pie.apps.intents.models import FailedEvent, ProgramIntent
+from pie.apps.intents.constants import IntentCertainty, IntentReason
+from pie.apps.intents.events_to_intents import record_intent_from_event
+from pie.apps.intents.models import ProgramIntent
 
 AWARDED = "org.openedx.learning.program.certificate.awarded.v1"
 PROGRAM = uuid.UUID("0b5f2d38-6a4e-4c71-9f0e-2a8d3c5b7e61")

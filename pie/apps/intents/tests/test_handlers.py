@@ -11,8 +11,10 @@ import pytest
 from openedx_events.learning.data import ProgramCertificateData, ProgramData, UserData, UserPersonalData
 from openedx_events.learning.signals import PROGRAM_CERTIFICATE_AWARDED, PROGRAM_CERTIFICATE_REVOKED
 
-from pie.apps.intents.constants import EventOutcome, IntentCertainty, IntentReason
-from pie.apps.intents.models import EventHandlingStatus, FailedEvent, ProgramIntent
+from pie.apps.bus.constants import EventOutcome
+from pie.apps.bus.models import EventHandlingStatus, FailedEvent
+from pie.apps.intents.constants import IntentCertainty, IntentReason
+from pie.apps.intents.models import ProgramIntent
 from pie.apps.intents.selectors import most_recent_and_certain
 from pie.apps.intents.signals import handlers
 
@@ -97,7 +99,7 @@ def test_the_same_certificate_awarded_again_leaves_one_intent(django_assert_max_
 def test_an_event_that_does_not_map_is_logged_and_skipped(program_certificate, debug, settings, caplog):
     # With DEBUG on, openedx-events lets a receiver's exception propagate: none may.
     settings.DEBUG = debug
-    with caplog.at_level(logging.WARNING, logger="pie.apps.intents.events.recording"):
+    with caplog.at_level(logging.WARNING, logger="pie.apps.bus.recording"):
         send(PROGRAM_CERTIFICATE_AWARDED, program_certificate)
     assert not ProgramIntent.objects.exists()
     assert not FailedEvent.objects.exists()
@@ -113,7 +115,7 @@ def test_an_event_time_in_the_future_is_skipped():
 
 def test_a_revoked_certificate_records_nothing_and_is_counted(caplog):
     send(PROGRAM_CERTIFICATE_AWARDED, certificate(lms_user_id=10))
-    with caplog.at_level(logging.INFO, logger="pie.apps.intents.events.recording"):
+    with caplog.at_level(logging.INFO, logger="pie.apps.bus.recording"):
         send(PROGRAM_CERTIFICATE_REVOKED, certificate(lms_user_id=10, status="revoked"), time=datetime.now(UTC))
 
     (intent,) = most_recent_and_certain(lms_user_id=10)

@@ -12,15 +12,20 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
+from pie.apps.bus.constants import EventOutcome
+from pie.apps.bus.models import FailedEvent
+from pie.apps.bus.recording import BusEvent, replay_failed_events
+from pie.apps.bus.tests.factories import FailedEventFactory
 from pie.apps.core import retirement
 from pie.apps.core.checks import check_retirement_salts
+from pie.apps.core.exceptions import InvalidValuesError, LearnerRetiredError
 from pie.apps.core.models import RetiredLearner
 from pie.apps.intents import services
-from pie.apps.intents.constants import EventOutcome, IntentCertainty, IntentReason
-from pie.apps.intents.events.recording import BusEvent, record_intent_from_event, replay_failed_events
-from pie.apps.intents.exceptions import ImmutableIntentError, InvalidIntentError, LearnerRetiredError
-from pie.apps.intents.models import FailedEvent, ProgramIntent
-from pie.apps.intents.tests.factories import FailedEventFactory, UserFactory
+from pie.apps.intents.constants import IntentCertainty, IntentReason
+from pie.apps.intents.events_to_intents import record_intent_from_event
+from pie.apps.intents.exceptions import ImmutableIntentError
+from pie.apps.intents.models import ProgramIntent
+from pie.apps.intents.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +112,7 @@ class TestRetiredStaysRetired:
         # savepoint and its release (ADR 0017).
         with django_assert_max_num_queries(5), pytest.raises(LearnerRetiredError) as refused:
             record(5)
-        assert isinstance(refused.value, InvalidIntentError)
+        assert isinstance(refused.value, InvalidValuesError)
         assert set(refused.value.errors) == {"lms_user_id"}
         assert not ProgramIntent.objects.exists()
         # Another learner is recorded as before.

@@ -19,11 +19,12 @@ import pytest
 from django.db import connections
 from rest_framework.test import APIClient
 
+from pie.apps.bus.constants import EventOutcome
+from pie.apps.bus.recording import BusEvent
+from pie.apps.core.exceptions import LearnerRetiredError
 from pie.apps.core.tokens import mint_lms_jwt
 from pie.apps.intents import services
-from pie.apps.intents.constants import EventOutcome
-from pie.apps.intents.events.recording import BusEvent, record_intent_from_event
-from pie.apps.intents.exceptions import LearnerRetiredError
+from pie.apps.intents.events_to_intents import record_intent_from_event
 from pie.apps.intents.models import ProgramIntent
 from pie.apps.intents.tests.processes import ROOT
 

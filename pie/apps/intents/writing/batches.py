@@ -14,9 +14,10 @@ from itertools import islice
 from django.utils import timezone
 
 from pie.apps.core import retirement
+from pie.apps.core.exceptions import LearnerRetiredError
 from pie.apps.core.transactions import serialised
 from pie.apps.intents.constants import IntentKey
-from pie.apps.intents.exceptions import InvalidIntentError, LearnerRetiredError
+from pie.apps.intents.exceptions import InvalidIntentError
 from pie.apps.intents.validation import intent_key_cleaner
 from pie.apps.intents.writing.writers import BatchWriter
 

@@ -13,13 +13,8 @@ error when the consumer stops by itself.
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from pie.apps.intents.events.consuming import consume
-
-TOPIC_SETTINGS = {
-    "enrollment": "PIE_EVENT_BUS_ENROLLMENT_TOPIC",
-    "unenrollment": "PIE_EVENT_BUS_UNENROLLMENT_TOPIC",
-    "passing": "PIE_EVENT_BUS_PASSING_TOPIC",
-}
+from pie.apps.bus.consuming import add_consumer_name_argument, consume
+from pie.apps.engagement.events_to_facts import TOPIC_SETTINGS
 
 
 class Command(BaseCommand):
@@ -27,11 +22,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=sorted(TOPIC_SETTINGS), help="which topic (its setting names it)")
-        parser.add_argument(
-            "--consumer-name",
-            default=settings.PIE_EVENT_BUS_CONSUMER_NAME,
-            help="this process's name in the group (Redis; default PIE_EVENT_BUS_CONSUMER_NAME)",
-        )
+        add_consumer_name_argument(parser)
 
     def handle(self, *args, kind: str, consumer_name: str, **options) -> None:
         consume(topic=getattr(settings, TOPIC_SETTINGS[kind]), consumer_name=consumer_name)

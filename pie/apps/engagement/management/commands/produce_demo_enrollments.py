@@ -12,10 +12,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from openedx_events.learning.signals import COURSE_ENROLLMENT_CHANGED, COURSE_ENROLLMENT_CREATED
 
+from pie.apps.bus.producing import ProducerError
 from pie.apps.catalog.discovery import ListedProgram
 from pie.apps.catalog.services import replace_catalog
 from pie.apps.engagement.producing import send_enrollment_event
-from pie.apps.intents.events.producing import ProducerError
 
 DEMO_PROGRAM = ListedProgram(
     uuid=uuid.UUID("3f8b6b3e-0d7a-4c59-9f4e-6f1f7d2a9c11"),

@@ -9,24 +9,20 @@ itself (the bus unreachable, or not configured), which ``consume_events`` would 
 status 0, so a process supervisor restarts it. docs/events.rst is the operator's guide.
 """
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from pie.apps.intents.events.consuming import consume
+from pie.apps.bus.consuming import add_consumer_name_argument, consume
+from pie.apps.intents.events_to_intents import CERTIFICATE_CONSUMER
 
 
 class Command(BaseCommand):
     help = (
-        "Consume program-certificate events (PIE_EVENT_BUS_TOPIC) in the consumer group PIE_EVENT_BUS_GROUP, "
-        "recording an intent for each certificate awarded."
+        "Consume program-certificate events (PIE_EVENT_BUS_CERTIFICATE_TOPIC) in the consumer group "
+        "PIE_EVENT_BUS_GROUP, recording an intent for each certificate awarded."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--consumer-name",
-            default=settings.PIE_EVENT_BUS_CONSUMER_NAME,
-            help="this process's name in the group (Redis; default PIE_EVENT_BUS_CONSUMER_NAME)",
-        )
+        add_consumer_name_argument(parser)
 
-    def handle(self, *args, **options) -> None:
-        consume(topic=settings.PIE_EVENT_BUS_TOPIC, consumer_name=options["consumer_name"])
+    def handle(self, *args, consumer_name: str, **options) -> None:
+        consume(topic=CERTIFICATE_CONSUMER.topic, consumer_name=consumer_name)

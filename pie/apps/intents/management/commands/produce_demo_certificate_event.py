@@ -10,7 +10,8 @@ import uuid
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from openedx_events.learning.signals import PROGRAM_CERTIFICATE_AWARDED
 
-from pie.apps.intents.events.producing import ProducerError, send_program_certificate_event
+from pie.apps.bus.producing import ProducerError
+from pie.apps.intents.producing import send_program_certificate_event
 
 DEMO_PROGRAM_UUID = "6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e"
 

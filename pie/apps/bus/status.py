@@ -2,7 +2,7 @@
 What operators see of PIE's event consumers: per event type, the last event handled and
 how many were, and how many events wait in the failed-event store.
 
-Written once per event by ``events.recording``, read by ``manage.py event_consumer_status``.
+Written once per event by ``recording``, read by ``manage.py event_consumer_status``.
 """
 
 import logging
@@ -14,8 +14,8 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Min
 from django.utils import timezone
 
-from pie.apps.intents.constants import EventOutcome
-from pie.apps.intents.models import EventHandlingStatus, FailedEvent
+from pie.apps.bus.constants import EventOutcome
+from pie.apps.bus.models import EventHandlingStatus, FailedEvent
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """
-The engagement app's receivers: each maps an event to one call (``events``, ``services``).
+The engagement app's receivers: each maps an event to one call (``events_to_facts``, ``services``).
 
 The enrollment events come from the LMS on ``PIE_EVENT_BUS_ENROLLMENT_TOPIC`` (created,
 changed), ``PIE_EVENT_BUS_UNENROLLMENT_TOPIC`` (unenrollment completed), and the passing
@@ -16,15 +16,11 @@ from openedx_events.learning.signals import (
     COURSE_UNENROLLMENT_COMPLETED,
 )
 
+from pie.apps.bus.recording import bus_event
 from pie.apps.catalog.signals import catalog_changed
-from pie.apps.core.retirement import learner_retired
-from pie.apps.engagement import events, services
+from pie.apps.core.signals import learner_retired
+from pie.apps.engagement import events_to_facts, services
 from pie.apps.engagement.models import FactKind
-from pie.apps.intents.events.recording import BusEvent
-
-
-def _bus_event(metadata) -> BusEvent:
-    return BusEvent(event_type=metadata.event_type, event_id=metadata.id, time=metadata.time)
 
 
 def _learner_and_run(data) -> tuple:
@@ -48,8 +44,8 @@ def record_unenrollment(sender, enrollment, metadata, **kwargs) -> None:
 
 def _record_enrollment(enrollment, metadata, *, active: bool) -> None:
     lms_user_id, run_key = _learner_and_run(enrollment)
-    events.record_fact_from_event(
-        event=_bus_event(metadata),
+    events_to_facts.record_fact_from_event(
+        event=bus_event(metadata),
         kind=FactKind.ENROLLMENT,
         lms_user_id=lms_user_id,
         run_key=run_key,
@@ -62,8 +58,8 @@ def _record_enrollment(enrollment, metadata, *, active: bool) -> None:
 def record_passing_status(sender, course_passing_status, metadata, **kwargs) -> None:
     """The learner passes a run, or no longer does, as of the event."""
     lms_user_id, run_key = _learner_and_run(course_passing_status)
-    events.record_fact_from_event(
-        event=_bus_event(metadata),
+    events_to_facts.record_fact_from_event(
+        event=bus_event(metadata),
         kind=FactKind.PASSING,
         lms_user_id=lms_user_id,
         run_key=run_key,

@@ -1,10 +1,11 @@
 """
-What becomes of an event from the bus: its intent recorded, skipped, or kept to replay.
+What becomes of an event from the bus: what it maps to written, skipped, or kept to replay.
 
-``record_intent_from_event`` returns only once the event is recorded, skipped (it does not
-map), or kept in the failed-event store, because the consumer acknowledges every message
-once the receivers return. It never raises for an event's values or the database's state:
-with DEBUG on, openedx-events lets a receiver's exception reach the consumer.
+``record_from_event`` returns only once the event's write is done, skipped (its values are
+refused), or kept in the failed-event store, because the consumer acknowledges every
+message once the receivers return. It never raises for an event's values or the database's
+state: with DEBUG on, openedx-events lets a receiver's exception reach the consumer. What a
+kept event writes again is its kind's ``replay``, which its app declared (``registry``).
 """
 
 import json
@@ -17,12 +18,11 @@ from datetime import datetime
 from django.db import DatabaseError, transaction
 from edx_django_utils.monitoring import set_custom_attribute
 
+from pie.apps.bus import registry, retry, status
+from pie.apps.bus.constants import EventOutcome
+from pie.apps.bus.models import FailedEvent
+from pie.apps.core.exceptions import InvalidValuesError, LearnerRetiredError
 from pie.apps.core.lms import parse_lms_user_id
-from pie.apps.intents import services
-from pie.apps.intents.constants import EventOutcome, IntentValues
-from pie.apps.intents.events import retry, status
-from pie.apps.intents.exceptions import InvalidIntentError, LearnerRetiredError
-from pie.apps.intents.models import FailedEvent
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +39,14 @@ class BusEvent:
     time: datetime
 
 
+def bus_event(metadata) -> BusEvent:
+    """The identity of the event whose openedx-events ``metadata`` a receiver was given."""
+    return BusEvent(event_type=metadata.event_type, event_id=metadata.id, time=metadata.time)
+
+
 @dataclass
 class ReplayResult:
-    """What ``replay_failed_events`` did: events recorded, already recorded, still failing, of retired learners."""
+    """What ``replay_failed_events`` did: events written, already recorded, still failing, of retired learners."""
 
     recorded: int = 0
     already_recorded: int = 0
@@ -49,40 +54,19 @@ class ReplayResult:
     retired: int = 0
 
 
-def _replay_intent(lms_user_id: int, values: dict) -> bool:
-    return services.record_intent(lms_user_id=lms_user_id, **values)[1]
-
-
-# What writes a kept event again, by its kind: (LMS user id, kept values) -> whether it
-# recorded something new. Apps that keep events of their own kind add theirs (engagement).
-REPLAYERS: dict[str, Callable[[int, dict], bool]] = {"intent": _replay_intent}
-
-
-def record_intent_from_event(*, event: BusEvent, intent: IntentValues) -> EventOutcome:
-    """
-    Record the intent an event maps to; return what became of the event.
-
-    Values that break a rule (``services.record_intent``'s, which checks them) are logged
-    and skipped. While the database is unreachable this waits without limit; a write that
-    fails while the database answers is tried ``PIE_EVENT_WRITE_ATTEMPTS`` times, then the
-    event is kept in the failed-event store. The same event twice records one intent.
-    """
-    return record_from_event(
-        event=event,
-        kind=FailedEvent.Kind.INTENT,
-        lms_user_id=intent.get("lms_user_id"),
-        values={name: value for name, value in intent.items() if name != "lms_user_id"},
-        write=lambda: services.record_intent(**intent)[1],
-    )
-
-
 def record_from_event(
     *, event: BusEvent, kind: str, lms_user_id, values: dict, write: Callable[[], bool]
 ) -> EventOutcome:
     """
     Handle an event whose effect is ``write()`` (which returns whether it recorded something
-    new), as ``record_intent_from_event`` describes; ``kind`` and ``values`` are what the
-    failed-event store keeps of it, for ``REPLAYERS[kind]`` to write again.
+    new); return what became of the event.
+
+    Values that break a rule (``write`` raises ``InvalidValuesError``, a retired learner's
+    included) are logged and skipped. While the database is unreachable this waits without
+    limit; a write that fails while the database answers is tried ``PIE_EVENT_WRITE_ATTEMPTS``
+    times, then the event is kept in the failed-event store: ``kind`` (a registered kind)
+    and ``values`` are what is kept of it, for the kind's ``replay`` to write again. The same
+    event twice writes once, if ``write`` is idempotent, as every registered one is.
     """
     tries = retry.Tries()
     with retry.interrupts_end_the_process():
@@ -92,7 +76,7 @@ def record_from_event(
 
 
 def note_ignored_event(*, event: BusEvent, why: str) -> EventOutcome:
-    """Record nothing for an event that is not an intent by decision; log and count it."""
+    """Record nothing for an event that maps to nothing by decision; log and count it."""
     log.info("Ignored event %s (%s): %s", event.event_id, event.event_type, why)
     _finish(event=event, outcome=EventOutcome.IGNORED, tries=retry.Tries())
     return EventOutcome.IGNORED
@@ -100,17 +84,17 @@ def note_ignored_event(*, event: BusEvent, why: str) -> EventOutcome:
 
 def replay_failed_events() -> ReplayResult:
     """
-    Record the intents of the kept events, oldest first; forget each one recorded.
+    Write the kept events again (each by its kind's ``replay``), oldest first; forget each one written.
 
-    Idempotent: an intent already recorded counts as such and its event is forgotten too,
-    so running it again, or while a consumer runs, records nothing twice. An event that
-    still fails stays, with its new error, and is logged.
+    Idempotent: what is already recorded counts as such and its event is forgotten too, so
+    running it again, or while a consumer runs, records nothing twice. An event that still
+    fails stays, with its new error, and is logged.
     """
     result = ReplayResult()
     for failed in list(FailedEvent.objects.order_by("id")):
         try:
             with transaction.atomic():
-                is_new = REPLAYERS[failed.kind](failed.lms_user_id, failed.values)
+                is_new = registry.kind(failed.kind).replay(failed.lms_user_id, failed.values)
                 FailedEvent.objects.filter(pk=failed.pk).delete()
         except LearnerRetiredError:
             # Retired since the event was kept (retirement deletes what is kept at that time).
@@ -118,7 +102,7 @@ def replay_failed_events() -> ReplayResult:
             log.info("Forgot failed event %s: its learner is retired", failed.event_id)
             result.retired += 1
             continue
-        except (InvalidIntentError, DatabaseError) as error:
+        except (InvalidValuesError, DatabaseError) as error:
             log.warning("Failed event %s still fails: %r", failed.event_id, error)
             FailedEvent.objects.filter(pk=failed.pk).update(error=repr(error)[:_ERROR_MAX_LENGTH])
             result.still_failing += 1
@@ -131,12 +115,17 @@ def replay_failed_events() -> ReplayResult:
     return result
 
 
+def forget_failed_events(*, lms_user_id: int) -> int:
+    """Delete the kept events of a learner (retired); return how many there were."""
+    return FailedEvent.objects.filter(lms_user_id=lms_user_id).delete()[0]
+
+
 def _record(*, event: BusEvent, kind: str, lms_user_id, values: dict, write, tries: retry.Tries) -> EventOutcome:
     try:
         is_new = retry.call_with_retries(write, tries=tries, what=f"recording event {event.event_id}")
-    except InvalidIntentError as error:  # values that break a rule, or a retired learner
-        maps_to = "intent" if kind == FailedEvent.Kind.INTENT else "course fact"
-        log.warning("Skipped event %s (%s), which maps to no %s: %s", event.event_id, event.event_type, maps_to, error)
+    except InvalidValuesError as error:  # values that break a rule, or a retired learner
+        label = registry.kind(kind).label
+        log.warning("Skipped event %s (%s), which maps to no %s: %s", event.event_id, event.event_type, label, error)
         return EventOutcome.SKIPPED
     except Exception as error:  # whatever failed, the event is kept rather than lost
         return _keep_failed_event(

@@ -9,7 +9,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
-from pie.apps.intents.events.status import consumer_health
+from pie.apps.bus.status import consumer_health
 
 
 class Command(BaseCommand):

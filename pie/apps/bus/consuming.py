@@ -7,7 +7,7 @@ import json
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 
 REDIS_CONSUMER = "edx_event_bus_redis.RedisEventConsumer"
 
@@ -34,3 +34,12 @@ def consume(*, topic: str, consumer_name: str) -> None:
         "consume_events", "--topic", topic, "--group_id", settings.PIE_EVENT_BUS_GROUP, "--extra", json.dumps(extra)
     )
     raise CommandError("The event consumer stopped: its reason is logged above.")
+
+
+def add_consumer_name_argument(parser: CommandParser) -> None:
+    """Every consumer command's ``--consumer-name`` (its name in the group; Redis)."""
+    parser.add_argument(
+        "--consumer-name",
+        default=settings.PIE_EVENT_BUS_CONSUMER_NAME,
+        help="this process's name in the group (Redis; default PIE_EVENT_BUS_CONSUMER_NAME)",
+    )

@@ -1,25 +1,17 @@
 """
-Producing program-certificate events as the credentials service does, for ``make demo-event``
-and the tests: openedx-events' producer, a real ``ProgramCertificateData``.
-
-PIE itself produces nothing else.
+Sending events to the bus with openedx-events' configured producer, as the services PIE
+listens to do: for the demos (``make demo-event``, ``make demo-enrollment``) and the tests.
+Each app builds its own events (``intents.producing``, ``engagement.producing``); PIE's
+request path and consumers send none.
 """
 
 import logging
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 
-import attr
-from django.conf import settings
-from openedx_events.data import EventsMetadata
 from openedx_events.event_bus import NoEventBusProducer, get_producer
-from openedx_events.learning.data import ProgramCertificateData, ProgramData, UserData, UserPersonalData
+from openedx_events.learning.data import UserData, UserPersonalData
 from openedx_events.tooling import OpenEdxPublicSignal
-
-# The event key the credentials service uses for this topic.
-EVENT_KEY_FIELD = "program_certificate.program.uuid"
 
 
 class ProducerError(Exception):
@@ -47,42 +39,6 @@ def _producer_errors() -> Iterator[_Errors]:
     finally:
         for logger in loggers:
             logger.removeHandler(errors)
-
-
-def send_program_certificate_event(
-    *,
-    signal: OpenEdxPublicSignal,
-    lms_user_id,
-    program_uuid,
-    time: datetime | None = None,
-    event_id: uuid.UUID | None = None,
-) -> EventsMetadata:
-    """
-    Send one program-certificate event (``signal`` is AWARDED or REVOKED) to the bus.
-
-    ``lms_user_id`` and ``program_uuid`` go into the event as they are (a test may send
-    values PIE refuses). ``time`` (UTC, default now) and ``event_id`` (default a new one) make
-    its metadata. Returns the metadata; raises ``ProducerError`` if the bus is not
-    configured or its producer reported an error.
-    """
-    metadata = signal.generate_signal_metadata(time=time)
-    if event_id is not None:
-        metadata = attr.evolve(metadata, id=event_id)  # the metadata is frozen
-    certificate = ProgramCertificateData(
-        user=demo_user(lms_user_id),
-        program=ProgramData(uuid=str(program_uuid), title="Demo program", program_type="professional-certificate"),
-        uuid=str(uuid.uuid4()),
-        status="awarded" if signal.event_type.endswith(".awarded.v1") else "revoked",
-        url="https://credentials.example.com/credentials/demo/",
-    )
-    send_to_bus(
-        signal=signal,
-        topic=settings.PIE_EVENT_BUS_TOPIC,
-        event_key_field=EVENT_KEY_FIELD,
-        event_data={"program_certificate": certificate},
-        metadata=metadata,
-    )
-    return metadata
 
 
 def demo_user(lms_user_id) -> UserData:

@@ -1,18 +1,25 @@
 """
-Course facts from the event bus: an event's state becomes a course fact, through the same
-pipeline as the certificate events (``intents.events.recording``): waits while the database
-is down, retries, the failed-event store and its replay.
+Course facts from the event bus: an event's state becomes a course fact, through the bus's
+pipeline (``bus.recording``): waits while the database is down, retries, the failed-event
+store and its replay. ``KIND`` and ``CONSUMERS`` are what engagement declares to the bus
+(``EngagementConfig.ready``): one consumer per LMS topic, ``consume_course_events KIND``.
 """
 
 from datetime import datetime
 
+from pie.apps.bus import recording, registry
+from pie.apps.bus.constants import EventOutcome
 from pie.apps.core.lms import parse_lms_user_id
 from pie.apps.engagement import services
+from pie.apps.engagement.exceptions import InvalidFactError
 from pie.apps.engagement.models import FactKind
-from pie.apps.intents.constants import EventOutcome
-from pie.apps.intents.events import recording
-from pie.apps.intents.exceptions import InvalidIntentError
-from pie.apps.intents.models import FailedEvent
+
+# consume_course_events' argument -> the setting that names its topic.
+TOPIC_SETTINGS = {
+    "enrollment": "PIE_EVENT_BUS_ENROLLMENT_TOPIC",
+    "unenrollment": "PIE_EVENT_BUS_UNENROLLMENT_TOPIC",
+    "passing": "PIE_EVENT_BUS_PASSING_TOPIC",
+}
 
 
 def record_fact_from_event(
@@ -22,7 +29,7 @@ def record_fact_from_event(
     values = {"kind": kind, "run_key": run_key, "active": active, "mode": mode, "time": event.time}
     return recording.record_from_event(
         event=event,
-        kind=FailedEvent.Kind.COURSE_FACT,
+        kind=KIND.name,
         lms_user_id=lms_user_id,
         values=values,
         write=lambda: _write(lms_user_id=lms_user_id, **values),
@@ -30,7 +37,7 @@ def record_fact_from_event(
 
 
 def replay_course_fact(lms_user_id: int, values: dict) -> bool:
-    """``recording.REPLAYERS``' writer of a kept course fact."""
+    """What writes a kept course fact again (the ``course_fact`` kind's replay)."""
     return _write(lms_user_id=lms_user_id, **{**values, "time": datetime.fromisoformat(values["time"])})
 
 
@@ -38,11 +45,18 @@ def _write(*, lms_user_id, kind: str, run_key, active: bool, mode: str, time: da
     try:
         learner = parse_lms_user_id(lms_user_id)
     except ValueError:
-        raise InvalidIntentError({"lms_user_id": "The event names no LMS user id PIE can read."}) from None
+        raise InvalidFactError({"lms_user_id": "The event names no LMS user id PIE can read."}) from None
     if not isinstance(run_key, str) or not 0 < len(run_key) <= 255:
-        raise InvalidIntentError({"run_key": "The event names no course run."})
+        raise InvalidFactError({"run_key": "The event names no course run."})
     if kind == FactKind.ENROLLMENT:
         outcome = services.record_enrollment(lms_user_id=learner, run_key=run_key, is_active=active, mode=mode, at=time)
     else:
         outcome = services.record_course_passing(lms_user_id=learner, run_key=run_key, is_passing=active, at=time)
     return outcome.changed
+
+
+KIND = registry.EventKind(name="course_fact", label="course fact", replay=replay_course_fact)
+CONSUMERS = [
+    registry.Consumer(topic_setting=setting, command=("consume_course_events", kind))
+    for kind, setting in TOPIC_SETTINGS.items()
+]

@@ -1,20 +1,22 @@
 """
-Record the intents of the events kept in the failed-event store, then forget them.
+Write again the events kept in the failed-event store (intents, course facts), then forget them.
 
     python manage.py replay_failed_events
 
-Idempotent: an intent already recorded is not recorded again, and its event is forgotten.
+Idempotent: what is already recorded is not recorded again, and its event is forgotten.
 Exits with status 1 while some events still fail (each is logged, and stays to be replayed).
 """
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from pie.apps.intents.events.recording import replay_failed_events
+from pie.apps.bus.recording import replay_failed_events
 
 
 class Command(BaseCommand):
-    help = "Record the intents of the failed events kept by the event consumers, and forget those recorded."
+    help = (
+        "Write again the failed events kept by the event consumers (intents, course facts), and forget those written."
+    )
 
     def handle(self, *args, **options) -> None:
         try:

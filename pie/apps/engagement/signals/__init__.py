@@ -1,0 +1,1 @@
+"""The receivers of the events engagement listens to (``handlers``), connected in ``EngagementConfig.ready``."""
