@@ -1,7 +1,7 @@
 .DEFAULT_GOAL := help
 .PHONY: help run test test-mysql quality migrations-check validate upgrade requirements \
         requirements-kafka consume-events demo-event demo-enrollment mysql-build-deps bench-bulk bench-bulk-mysql bench-api bench-bulk-api bench-program-reads bench-engagement \
-        pii_check lint-docker check-container-commands readme-check docs clean
+        check-new-reason pii_check lint-docker check-container-commands readme-check docs clean
 
 VENV := .venv
 VPY := $(VENV)/bin/python
@@ -87,6 +87,9 @@ quality: $(VENV)/.test-installed ## lint and check formatting with ruff
 
 migrations-check: $(VENV)/.test-installed ## fail if a model change has no migration
 	DJANGO_SETTINGS_MODULE=pie.settings.test $(VPY) manage.py makemigrations --check --dry-run
+
+check-new-reason: $(VENV)/.test-installed ## in a clean clone, add one reason to IntentReason: makemigrations must find nothing to do
+	bash scripts/check-new-reason.sh
 
 pii_check: $(VENV)/.test-installed ## check that every model says whether (and which) PII it holds (code-annotations)
 	DJANGO_SETTINGS_MODULE=pie.settings.test $(VENV)/bin/code_annotations django_find_annotations \
