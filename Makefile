@@ -1,7 +1,7 @@
 .DEFAULT_GOAL := help
 .PHONY: help run test test-mysql quality migrations-check validate upgrade requirements \
         requirements-kafka consume-events demo-event demo-enrollment mysql-build-deps bench-bulk bench-bulk-mysql bench-api bench-bulk-api bench-program-reads bench-engagement \
-        pii_check lint-docker check-container-commands readme-check docs clean
+        format check_keywords check-new-reason pii_check lint-docker check-container-commands readme-check docs clean
 
 VENV := .venv
 VPY := $(VENV)/bin/python
@@ -85,8 +85,19 @@ quality: $(VENV)/.test-installed ## lint and check formatting with ruff
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+format: $(VENV)/.test-installed ## apply ruff's fixes, then format with ruff: what make quality checks
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Open edX's check of column names: reports/reserved_keyword_report.csv lists what it found.
+check_keywords: $(VENV)/.test-installed ## fail on a column named by a word MySQL, Snowflake or Stitch reserves, but those db_keyword_overrides.yml keeps (edx-django-release-util)
+	DJANGO_SETTINGS_MODULE=pie.settings.test $(VPY) manage.py check_reserved_keywords --override_file db_keyword_overrides.yml
+
 migrations-check: $(VENV)/.test-installed ## fail if a model change has no migration
 	DJANGO_SETTINGS_MODULE=pie.settings.test $(VPY) manage.py makemigrations --check --dry-run
+
+check-new-reason: $(VENV)/.test-installed ## in a clean clone, add one reason to IntentReason: makemigrations must find nothing to do
+	bash scripts/check-new-reason.sh
 
 pii_check: $(VENV)/.test-installed ## check that every model says whether (and which) PII it holds (code-annotations)
 	DJANGO_SETTINGS_MODULE=pie.settings.test $(VENV)/bin/code_annotations django_find_annotations \
@@ -146,6 +157,6 @@ ENROLLMENTS ?= 1000000
 bench-engagement: $(VENV)/.test-installed $(VENV)/.mysql-installed ## benchmark bulk_insert_enrollments against bulk_insert_intents, and a consumer draining 10,000 enrollment events, on MariaDB (ENROLLMENTS=1000000)
 	$(VPY) -m benchmarks.bench_engagement --enrollments $(ENROLLMENTS) --database-url $(MYSQL_URL)_bench_engagement $(BENCH_ENGAGEMENT_ARGS)
 
-clean: ## remove the virtualenv, caches, the built documentation and the local SQLite database
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis pie.sqlite3 docs/_build
+clean: ## remove the virtualenv, caches, the built documentation, the check reports and the local SQLite database
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis pie.sqlite3 docs/_build reports pii_report
 	find . -name __pycache__ -prune -exec rm -rf {} +

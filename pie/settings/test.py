@@ -23,3 +23,7 @@ EVENT_BUS_TOPIC_PREFIX = "pie-test"
 PIE_EVENT_WRITE_ATTEMPTS = 3
 PIE_EVENT_RETRY_INITIAL_DELAY_SECONDS = 0.01
 PIE_EVENT_RETRY_MAX_DELAY_SECONDS = 0.05
+
+# edx-django-release-util's check_reserved_keywords (make check_keywords): a test requirement,
+# like the other checks, so the production image does not carry it.
+INSTALLED_APPS = [*INSTALLED_APPS, "release_util"]  # noqa: F405

@@ -28,7 +28,7 @@ from pie.apps.core.lms import LMS_USER_ID_RULE, parse_lms_user_id
 from pie.apps.core.transactions import serialised
 from pie.apps.engagement import services
 from pie.apps.engagement.models import CourseFact, FactKind, LearnerLock
-from pie.apps.intents.validation import parse_timestamp
+from pie.apps.intents.validation import TimestampOutOfRangeError, parse_timestamp
 
 # Warehouse column -> row field, for csv_rows.
 ENROLLMENT_COLUMNS = {
@@ -247,6 +247,8 @@ def _is_run_key(text: str) -> bool:
 def _time(row: Mapping, name: str, errors: dict) -> datetime | None:
     try:
         return parse_timestamp(str(row.get(name, "")))
+    except TimestampOutOfRangeError as error:
+        errors[name] = error.message
     except ValueError:
         errors[name] = "Not a timestamp (ISO 8601, or 2022-07-01 00:00:00 Z)."
-        return None
+    return None

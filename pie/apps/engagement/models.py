@@ -9,7 +9,7 @@ an older state never overwrites a newer one, so facts arriving in any order conv
 from django.db import models
 
 from pie.apps.core.lms import lms_user_id_field
-from pie.apps.intents.constants import IntentReason
+from pie.apps.intents.constants import REASON_MAX_LENGTH, reason_choices
 
 
 class FactKind(models.TextChoices):
@@ -61,7 +61,8 @@ class ProgramRuleState(models.Model):
 
     lms_user_id = lms_user_id_field()
     program_uuid = models.UUIDField()
-    reason = models.CharField(max_length=64, choices=IntentReason.choices)
+    # The choices are read at run time, as ProgramIntent.reason's are: a new reason needs no migration.
+    reason = models.CharField(max_length=REASON_MAX_LENGTH, choices=reason_choices)
     complete = models.BooleanField()
     # When, by the facts' own times, the rule was completed (null while incomplete).
     completed_at = models.DateTimeField(null=True)

@@ -1,8 +1,10 @@
 """
 The vocabulary of program intents: reasons, certainties and how certainties rank.
 
-Adding a reason is one line in ``IntentReason``: the model field takes its choices from
-``reason_choices`` (a callable), so the migration does not change.
+Adding a reason is one line in ``IntentReason``: every column that stores a reason
+(``ProgramIntent.reason``, engagement's ``ProgramRuleState.reason``) takes its choices from
+``reason_choices`` (a callable) and its width from ``REASON_MAX_LENGTH``, so no migration
+changes (``make check-new-reason`` checks it).
 """
 
 import uuid

@@ -41,6 +41,17 @@ _MESSAGES = {
     "effective_timestamp": "Must be an ISO 8601 timestamp, such as 2022-07-01T00:00:00Z (no zone means UTC).",
 }
 _IN_THE_FUTURE = "Must not be in the future."
+_OUT_OF_RANGE = "Out of range: must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z once in UTC."
+
+
+class TimestampOutOfRangeError(ValueError):
+    """A well-formed timestamp that falls before year 1 or after year 9999 once in UTC."""
+
+    message = _OUT_OF_RANGE
+
+
+class _InTheFutureError(ValueError):
+    """An effective timestamp later than the clock and its skew allow."""
 
 
 def max_clock_skew() -> timedelta:
@@ -53,7 +64,8 @@ def parse_timestamp(value: str) -> datetime:
     Parse a timestamp of the documented forms: ISO 8601 (``2022-07-01T00:00:00Z``,
     ``2022-07-01T02:00:00+02:00``, ``2022-07-01``), or the warehouse form
     ``2022-07-01 00:00:00 Z``. Surrounding spaces are ignored; naive timestamps are taken as
-    UTC. Raises ``ValueError`` on anything else.
+    UTC. Raises ``ValueError`` on anything else: ``TimestampOutOfRangeError`` for a
+    well-formed timestamp beyond year 1 to 9999 once in UTC (``0001-01-01T00:00:00+05:00``).
     """
     match = _TIMESTAMP.fullmatch(value.strip(" "))
     if match is None:
@@ -62,11 +74,15 @@ def parse_timestamp(value: str) -> datetime:
     parsed = datetime.fromisoformat(f"{date}T{time}" if time else date)
     if zone is None or zone in "Zz":
         return parsed.replace(tzinfo=UTC)
+    return _in_utc(parsed.replace(tzinfo=_zone(zone)))
+
+
+def _in_utc(value: datetime) -> datetime:
     try:
-        return parsed.replace(tzinfo=_zone(zone)).astimezone(UTC)
+        return value.astimezone(UTC)
     except OverflowError:
         # Such as 0001-01-01T00:00:00+01:00: before year 1 once in UTC.
-        raise ValueError(f"{value!r} is out of range in UTC") from None
+        raise TimestampOutOfRangeError(f"{value.isoformat()!r} is out of range in UTC") from None
 
 
 def _clean_program_uuid(value) -> uuid.UUID:
@@ -106,11 +122,11 @@ def _clean_effective_timestamp(value, latest: datetime) -> datetime:
     if isinstance(value, str):
         value = parse_timestamp(value)
     elif isinstance(value, datetime):
-        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else _in_utc(value)
     else:
         raise TypeError
     if value > latest:
-        raise OverflowError
+        raise _InTheFutureError
     return value
 
 
@@ -190,8 +206,10 @@ def _checked_key(raw: Mapping, *, latest: datetime) -> IntentKey:
         value = raw.get(name)
         try:
             values[name] = cleaners[name](value)
-        except OverflowError:
+        except _InTheFutureError:
             errors[name] = _IN_THE_FUTURE
+        except TimestampOutOfRangeError:
+            errors[name] = _OUT_OF_RANGE
         except (TypeError, ValueError):
             errors[name] = _REQUIRED if value is None or value == "" else _MESSAGES[name]
     if errors:

@@ -185,6 +185,16 @@ def test_domain_messages_reach_the_client(learner, intent_body):
     assert errors == {"effective_timestamp": ["Must not be in the future."]}
 
 
+def test_a_timestamp_before_year_1_in_utc_is_out_of_range(learner, intent_body):
+    errors = field_errors(post_json(learner, intent_body(effective_timestamp="0001-01-01T00:00:00+05:00")))
+    assert errors == {
+        "effective_timestamp": [
+            "Out of range: must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z once in UTC."
+        ]
+    }
+    assert not ProgramIntent.objects.exists()
+
+
 @pytest.mark.parametrize("lms_user_id", [0, -1, 2**31, 10**30])
 def test_staff_naming_an_impossible_learner_is_400(staff, intent_body, lms_user_id):
     assert set(field_errors(post_json(staff, intent_body(lms_user_id=lms_user_id)))) == {"lms_user_id"}

@@ -90,6 +90,17 @@ def test_a_bad_row_is_reported_by_line_and_the_good_rows_load(tmp_path):
     assert written[2] == '4,"expected 6 fields as in the header, found 3",7,too,few'
 
 
+def test_a_time_beyond_utcs_range_is_refused_as_out_of_range(tmp_path):
+    path = tmp_path / "passes.csv"
+    path.write_text(f"user_id,course_id,passed_at\n8,{A},0001-01-01T00:00:00+05:00\n")
+    errors = tmp_path / "rejected.csv"
+    with pytest.raises(CommandError):
+        run("bulk_insert_course_passes", path, "--errors-file", errors)
+    assert not CourseFact.objects.exists()
+    rejected = errors.read_text().splitlines()[1]
+    assert rejected.startswith("2,passed_at '0001-01-01T00:00:00+05:00': Out of range: must be between 0001-01-01")
+
+
 def test_passes_of_every_course_record_a_certain_yes(tmp_path):
     path = tmp_path / "passes.csv"
     path.write_text(f"user_id,course_id,passed_at\n8,{A},2025-05-01 00:00:00 Z\n8,{B},2025-06-01 00:00:00 Z\n")

@@ -1,11 +1,14 @@
 """
-Reading warehouse CSV reports of program intents, as a stream of rows for the service layer.
+Reading the warehouse's CSV files as a stream of rows for a service layer: its reports of
+program intents, and the engagement backfills' exports of enrollments and course passes.
 
 This module knows the file format only: where the bytes come from (a path, standard input,
 a request's body; gzip or not), which header column holds which field, and which lines are
 not well-formed CSV records. ``csv_rows`` is the one step from bytes to rows, for
-``bulk_insert_intents`` and the bulk API alike. Whether a value is acceptable is for
-``validation``, through ``services``.
+``bulk_insert_intents`` and the bulk API (an intents report's ``COLUMNS``) and for
+``bulk_insert_enrollments`` and ``bulk_insert_course_passes`` (the columns engagement's
+``backfill`` gives). Whether a value is acceptable is for the reader's service layer: the
+intents' ``validation`` through ``services``, or engagement's ``backfill``.
 """
 
 import csv
@@ -116,7 +119,7 @@ def _peek(raw: BinaryIO) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Header:
-    """The header row as read, and the index of each service field's column."""
+    """The header row as read, and the index of each row field's column."""
 
     names: list[str]
     positions: dict[str, int]
@@ -125,8 +128,8 @@ class Header:
 @dataclass(slots=True)
 class CsvRows:
     """
-    A CSV report being read: its header, its rows (``rows``, an iterator of mappings keyed
-    by service field, plus ``line`` and ``fields``), and how far the reading got.
+    A CSV file being read: its header, its rows (``rows``, an iterator of mappings keyed
+    by row field, plus ``line`` and ``fields``), and how far the reading got.
     """
 
     header: Header
@@ -154,9 +157,9 @@ def csv_rows(
     optional: frozenset[str] = frozenset(),
 ) -> CsvRows:
     """
-    Read a CSV report from ``binary``: its header now, its rows as they are iterated.
+    Read a CSV file from ``binary``: its header now, its rows as they are iterated.
 
-    ``columns`` maps the report's column names to the rows' field names: by default an
+    ``columns`` maps the file's column names to the rows' field names: by default an
     intents report's (``COLUMNS``); the engagement backfills give theirs. A column of
     ``optional`` may be missing (its field is then ``""``). The ``user_id`` column's cell is
     trimmed of padding.
@@ -192,7 +195,7 @@ def csv_rows(
 
 def _read_header(reader, columns: Mapping[str, str], optional: frozenset[str]) -> Header:
     """
-    The header row: the column names, and each service field's column index.
+    The header row: the column names, and each row field's column index.
 
     Column names match without regard to case or surrounding spaces; extra columns are
     ignored. Raises ``CsvSourceError`` when the file is empty or a column is missing or
@@ -222,7 +225,8 @@ def _read_header(reader, columns: Mapping[str, str], optional: frozenset[str]) -
 
 def _rows(reader, header: Header, on_malformed: Callable[[MalformedRow], None]) -> Iterator[dict]:
     """
-    One mapping per data record, keyed by service field, plus ``line`` and ``fields``.
+    One mapping per data record of an intents report, keyed by ``IntentKey``'s fields, plus
+    ``line`` and ``fields``.
 
     ``line`` is the record's first line in the file (the header is line 1) and ``fields``
     the record as read, so a rejected row can be reported and written back as it was.

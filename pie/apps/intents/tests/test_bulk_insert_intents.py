@@ -259,8 +259,13 @@ BAD_ROWS = [
     pytest.param(line(user="1_000"), "user_id '1_000'", id="user-id-not-plain-digits"),
     pytest.param(
         line(when="0001-01-01T00:00:00+01:00"),
-        "effective_time '0001-01-01T00:00:00+01:00': Must be an ISO 8601",
+        "effective_time '0001-01-01T00:00:00+01:00': Out of range: must be between 0001-01-01T00:00:00Z",
         id="before-year-1",
+    ),
+    pytest.param(
+        line(when="9999-12-31 23:00:00 -0500"),
+        "effective_time '9999-12-31 23:00:00 -0500': Out of range: must be between 0001-01-01T00:00:00Z",
+        id="after-year-9999",
     ),
     pytest.param(
         line(when="2022-07-01T00:00:00+00:99"),

@@ -77,6 +77,35 @@ def test_each_bad_value_is_refused_and_named(field, value):
     assert raised.value.errors[field]
 
 
+OUT_OF_RANGE = "Out of range: must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z once in UTC."
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("0001-01-01T00:00:00+05:00", id="text before year 1 in UTC"),
+        pytest.param("9999-12-31T23:59:59-01:00", id="text after year 9999 in UTC"),
+        pytest.param(datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))), id="datetime before year 1 in UTC"),
+        pytest.param(
+            datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))), id="datetime after year 9999 in UTC"
+        ),
+    ],
+)
+@pytest.mark.parametrize("cleaner", [clean_intent, "intent_key_cleaner"])
+def test_a_timestamp_beyond_utcs_range_is_out_of_range_not_in_the_future(value, cleaner):
+    check = intent_key_cleaner(now=NOW) if cleaner == "intent_key_cleaner" else lambda row: cleaner(row, now=NOW)
+    with pytest.raises(InvalidIntentError) as raised:
+        check({**GOOD, "effective_timestamp": value})
+    assert raised.value.errors == {"effective_timestamp": OUT_OF_RANGE}
+
+
+def test_the_earliest_and_latest_instants_in_utc_are_accepted():
+    assert clean(effective_timestamp="0001-01-01T00:00:00-05:00").effective_timestamp == datetime(
+        1, 1, 1, 5, tzinfo=UTC
+    )
+    assert clean(effective_timestamp="0001-01-01T00:00:00Z").effective_timestamp == datetime(1, 1, 1, tzinfo=UTC)
+
+
 def test_missing_values_say_required():
     with pytest.raises(InvalidIntentError) as raised:
         clean(reason=None, program_uuid="")

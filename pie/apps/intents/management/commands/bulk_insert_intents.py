@@ -133,7 +133,7 @@ class Command(BaseCommand):
     def _load(self, *, rows: Iterable[dict], report: LoadReport, progress: Progress, stop: SignalStop, options) -> None:
         # A load allocates a few short-lived objects per row, which sets off the cyclic
         # garbage collector often; frozen, the objects of start-up (Django, the app
-        # registry) are not traversed each time (docs/bulk_load.rst, "What the profiles show").
+        # registry) are not traversed each time (docs/performance.rst, "What the profiles show").
         gc.freeze()
         try:
             self._load_batches(rows, report=report, progress=progress, stop=stop, options=options)
