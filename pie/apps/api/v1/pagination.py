@@ -3,7 +3,7 @@ PIE's cursor pages: DRF's cursor format (``{"next", "previous", "results"}``, op
 cursors) over the selectors' keyset pages.
 
 DRF's ``CursorPagination`` pages a queryset by its ordering; PIE's program reads rank
-intents in SQL of their own (``selectors._ranked_sql``), so the selectors page
+intents in SQL of their own (``selectors.ranking.ranked_sql``), so the selectors page
 by key themselves and this module only carries the position. A cursor holds the first
 page's time (a walk reads the intents recorded by then, so intents that arrive while it
 pages neither repeat nor push anyone out), the direction, and the key of the row it
