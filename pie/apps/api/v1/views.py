@@ -30,6 +30,7 @@ from pie.apps.api.v1.serializers import (
     ProgramIntentCreateRequestSerializer,
     ProgramIntentPageSerializer,
     ProgramIntentResponseSerializer,
+    bulk_answer,
     intent_representation,
 )
 from pie.apps.api.v1.throttles import LearnerWriteThrottle
@@ -229,7 +230,7 @@ class ProgramIntentViewSet(RemembersAllowedCallers, ViewSet):
                 raise UnsupportedMediaType("", detail="Send Content-Type application/json or text/csv.")
             raise ParseError("The body is empty: send the intents.")
         result = services.record_intents(body.rows)
-        answer = body.answer(result)
+        answer = bulk_answer(body, result)
         # .. custom_attribute_name: pie_bulk_items
         # .. custom_attribute_description: How many intents (items or CSV records) a bulk request carried.
         set_custom_attribute("pie_bulk_items", body.items)
