@@ -134,7 +134,11 @@ def test_no_two_packages_import_each_other():
 def test_the_import_graph_is_read():
     # The reader sees real imports: a test that found none would pass whatever the code did.
     assert "pie.apps.core.lms" in GRAPH["pie.apps.intents.validation"]
-    assert "pie.apps.intents.services" in GRAPH["pie.apps.api.v1.views"]
+    assert "pie.apps.intents.services" in GRAPH["pie.apps.api.v1.views.intents"]
+    assert "pie.apps.intents.services" in GRAPH["pie.apps.api.v1.views.bulk"]
+    assert "pie.apps.intents.selectors" in GRAPH["pie.apps.api.v1.views.program_reads"]
+    assert "pie.apps.api.v1.permissions" in GRAPH["pie.apps.api.v1.views.retirement"]
+    assert "pie.apps.api.v1.views.intents" in GRAPH["pie.apps.api.v1.urls"]
 
 
 BENCHMARKS = PIE.parent / "benchmarks"

@@ -79,6 +79,14 @@ def decode_cursor(text: str, *, key_length: int) -> Cursor:
     return Cursor(recorded_by=recorded_by, backwards=direction == "b", key=tuple(key))
 
 
+def page_start(cursor: str | None, *, key_length: int) -> tuple[Cursor | None, datetime]:
+    """The cursor a page starts from (None: the first page), and the walk's time: the cursor's, else now."""
+    if cursor is None:
+        return None, timezone.now()
+    start = decode_cursor(cursor, key_length=key_length)
+    return start, start.recorded_by
+
+
 def invalid_cursor() -> serializers.ValidationError:
     """The 400 of a cursor that decodes to values its endpoint cannot continue from."""
     return serializers.ValidationError({"cursor": [_INVALID]})
