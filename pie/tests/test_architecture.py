@@ -1,6 +1,7 @@
 """
 The shape of PIE's code, read from its imports (tests aside): the apps import only downward,
-and no module of ``pie/`` imports, however indirectly, one that imports it.
+and no module of ``pie/`` imports, however indirectly, one that imports it. And its size: no
+module of ``pie/`` (settings, tests and migrations aside) is over ``MAX_MODULE_LINES`` lines.
 
     api -> engagement -> (catalog, intents -> bus) -> core
 """
@@ -136,7 +137,36 @@ def test_no_two_packages_import_each_other():
 def test_the_import_graph_is_read():
     # The reader sees real imports: a test that found none would pass whatever the code did.
     assert "pie.apps.core.lms" in GRAPH["pie.apps.intents.validation"]
-    assert "pie.apps.intents.services" in GRAPH["pie.apps.api.v1.views"]
+    assert "pie.apps.intents.services" in GRAPH["pie.apps.api.v1.views.intents"]
+    assert "pie.apps.intents.services" in GRAPH["pie.apps.api.v1.views.bulk"]
+    assert "pie.apps.intents.selectors" in GRAPH["pie.apps.api.v1.views.program_reads"]
+    assert "pie.apps.api.v1.permissions" in GRAPH["pie.apps.api.v1.views.retirement"]
+    assert "pie.apps.api.v1.views.intents" in GRAPH["pie.apps.api.v1.urls"]
+
+
+# The most lines a module of pie/ may have (settings, tests and migrations aside): a module
+# that would grow past it is split by purpose first.
+MAX_MODULE_LINES = 300
+
+
+def _modules_over(limit: int) -> list[str]:
+    """The modules of pie/ (settings aside) of more than ``limit`` lines, each with its count."""
+    return sorted(
+        f"{path.relative_to(PIE.parent)} ({lines} lines)"
+        for name, path in MODULES.items()
+        if not name.startswith("pie.settings") and (lines := len(path.read_text().splitlines())) > limit
+    )
+
+
+def test_no_module_is_over_the_line_limit():
+    over = _modules_over(MAX_MODULE_LINES)
+    assert not over, f"over {MAX_MODULE_LINES} lines, to split by purpose: {', '.join(over)}"
+
+
+def test_the_line_count_is_read():
+    # The lines are counted: with no room at all, a module of the product is named.
+    assert any(entry.startswith("pie/apps/intents/services.py (") for entry in _modules_over(0))
+    assert not any(entry.startswith("pie/settings/") for entry in _modules_over(0))
 
 
 BENCHMARKS = PIE.parent / "benchmarks"

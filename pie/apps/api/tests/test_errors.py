@@ -111,7 +111,7 @@ def test_an_unknown_api_path_is_a_json_404_under_the_local_settings(tmp_path):
 
 def test_a_failing_api_view_is_a_json_500(learner, intent_body):
     learner.raise_request_exception = False
-    with mock.patch("pie.apps.api.v1.views.services.record_intent", side_effect=RuntimeError("a bug")):
+    with mock.patch("pie.apps.api.v1.views.intents.services.record_intent", side_effect=RuntimeError("a bug")):
         response = learner.post(CREATE_URL, intent_body(), format="json")
     assert_error_shape(response, 500, "server_error")
 

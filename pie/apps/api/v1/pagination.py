@@ -3,7 +3,7 @@ PIE's cursor pages: DRF's cursor format (``{"next", "previous", "results"}``, op
 cursors) over the selectors' keyset pages.
 
 DRF's ``CursorPagination`` pages a queryset by its ordering; PIE's program reads rank
-intents in SQL of their own (``selectors._ranked_sql``), so the selectors page
+intents in SQL of their own (``selectors.ranking.ranked_sql``), so the selectors page
 by key themselves and this module only carries the position. A cursor holds the first
 page's time (a walk reads the intents recorded by then, so intents that arrive while it
 pages neither repeat nor push anyone out), the direction, and the key of the row it
@@ -77,6 +77,14 @@ def decode_cursor(text: str, *, key_length: int) -> Cursor:
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError):
         raise invalid_cursor() from None
     return Cursor(recorded_by=recorded_by, backwards=direction == "b", key=tuple(key))
+
+
+def page_start(cursor: str | None, *, key_length: int) -> tuple[Cursor | None, datetime]:
+    """The cursor a page starts from (None: the first page), and the walk's time: the cursor's, else now."""
+    if cursor is None:
+        return None, timezone.now()
+    start = decode_cursor(cursor, key_length=key_length)
+    return start, start.recorded_by
 
 
 def invalid_cursor() -> serializers.ValidationError:

@@ -30,7 +30,7 @@ from rest_framework.exceptions import ParseError, UnsupportedMediaType, Validati
 from rest_framework.parsers import BaseParser
 
 from pie.apps.api.errors import RequestTooLarge, TooManyIntents
-from pie.apps.api.v1.serializers import NON_FIELD_ERRORS_KEY, printable_name, unknown_field_errors
+from pie.apps.api.v1.fields import NON_FIELD_ERRORS_KEY, printable_name, unknown_field_errors
 from pie.apps.intents.constants import IntentKey
 from pie.apps.intents.exceptions import InvalidIntentError
 from pie.apps.intents.intake.source import (
@@ -39,9 +39,7 @@ from pie.apps.intents.intake.source import (
     MalformedRow,
     csv_rows,
     gunzipped,
-    in_input_order,
 )
-from pie.apps.intents.services import RecordIntentsResult, RejectedRow
 from pie.apps.intents.validation import intent_key_cleaner
 
 # The byte limit when PIE_BULK_API_MAX_BYTES is unset: room for a pretty-printed JSON
@@ -84,17 +82,6 @@ class BulkBody:
     refused: list[dict] = field(default_factory=list)
     name: Callable[[Mapping], tuple[str, int]] = None
     field_name: Callable[[str], str] = str
-
-    def answer(self, result: RecordIntentsResult) -> dict:
-        """The answer: counts, and every rejected item in the body's order."""
-        key = "index" if self.kind == "json" else "line"
-        rejected = in_input_order(self.refused, map(self._rejection, result.rejected), position=lambda item: item[key])
-        return {"created": result.inserted, "duplicates": result.duplicates, "rejected": rejected}
-
-    def _rejection(self, rejected: RejectedRow) -> dict:
-        where, number = self.name(rejected.row)
-        errors = {self.field_name(name): [message] for name, message in rejected.errors.items()}
-        return {where: number, "errors": errors}
 
 
 def read_body(stream, *, request) -> bytes:

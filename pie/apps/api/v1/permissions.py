@@ -3,7 +3,7 @@
 from rest_framework.permissions import BasePermission
 
 from pie.apps.api.errors import StaffOnly
-from pie.apps.api.v1.callers import is_staff_caller
+from pie.apps.api.v1.callers import is_retirement_caller, is_staff_caller
 
 
 class IsStaffCaller(BasePermission):
@@ -13,3 +13,12 @@ class IsStaffCaller(BasePermission):
         if not is_staff_caller(request):
             raise StaffOnly()
         return True
+
+
+class IsRetirementCaller(BasePermission):
+    """The retirement service user or a superuser only (``callers.is_retirement_caller``): others get 403."""
+
+    message = "Only the retirement service user or a superuser may retire learners."
+
+    def has_permission(self, request, view) -> bool:
+        return is_retirement_caller(request)

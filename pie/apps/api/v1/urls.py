@@ -3,8 +3,9 @@
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from pie.apps.api.v1 import program_reads, views
-from pie.apps.api.v1.retirement import RetireUserView
+from pie.apps.api.v1.views.intents import ProgramIntentViewSet
+from pie.apps.api.v1.views.program_reads import ProgramViewSet
+from pie.apps.api.v1.views.retirement import RetireUserView
 
 app_name = "v1"
 
@@ -18,8 +19,8 @@ class OptionalSlashRouter(SimpleRouter):
 
 
 router = OptionalSlashRouter()
-router.register("program_intents", views.ProgramIntentViewSet, basename="program_intents")
-router.register("programs", program_reads.ProgramViewSet, basename="programs")
+router.register("program_intents", ProgramIntentViewSet, basename="program_intents")
+router.register("programs", ProgramViewSet, basename="programs")
 
 urlpatterns = [
     *router.urls,

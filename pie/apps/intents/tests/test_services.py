@@ -14,7 +14,7 @@ from pie.apps.intents.constants import IntentCertainty, IntentKey, IntentReason
 from pie.apps.intents.exceptions import InvalidIntentError
 from pie.apps.intents.models import ProgramIntent
 from pie.apps.intents.validation import parse_timestamp
-from pie.apps.intents.writing import writers
+from pie.apps.intents.writing import base, writers
 
 PROGRAM = uuid.UUID("6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e")
 WHEN = datetime(2022, 7, 1, tzinfo=UTC)
@@ -440,7 +440,7 @@ class TestDryRun:
         assert (result.inserted, result.duplicates) == (2, 0)
 
     def test_reads_learners_in_chunks(self, django_assert_num_queries, monkeypatch):
-        monkeypatch.setattr(writers, "LOOKUP_CHUNK", 3)
+        monkeypatch.setattr(base, "LOOKUP_CHUNK", 3)
         monkeypatch.setattr(writers.MySQLBatchWriter, "PAIRS_PER_READ", 3)
         rows = [row(lms_user_id=str(n)) for n in range(1, 8)]
         # The retired learners in one read, the recorded rows in 3.

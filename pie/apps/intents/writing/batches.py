@@ -19,7 +19,7 @@ from pie.apps.core.transactions import serialised
 from pie.apps.intents.constants import IntentKey
 from pie.apps.intents.exceptions import InvalidIntentError
 from pie.apps.intents.validation import intent_key_cleaner
-from pie.apps.intents.writing.writers import BatchWriter
+from pie.apps.intents.writing.base import BatchWriter
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from django.db import connections
 
 from pie.apps.intents.constants import IntentKey
 from pie.apps.intents.models import ProgramIntent
-from pie.apps.intents.writing.writers import INSERT_FIELDS
+from pie.apps.intents.writing.base import INSERT_FIELDS
 
 
 def insert_intent(key: IntentKey, *, recorded_at: datetime, using: str) -> int:

@@ -1,42 +1,44 @@
 """
-The v1 endpoints: thin adapters that parse, call ``services`` or ``selectors``, and render.
+``/api/v1/program_intents/``: a learner's intents, thin adapters that parse, call
+``services`` or ``selectors``, and render (the bulk door is ``bulk``'s).
 
 Errors are raised, never rendered here: ``pie.apps.api.errors`` turns them into the one
 error shape.
 """
 
-import logging
+from uuid import UUID
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from edx_django_utils.monitoring import set_custom_attribute
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import MethodNotAllowed, ParseError, UnsupportedMediaType
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 from rest_framework.viewsets import ViewSet
 
 from pie.apps.api.errors import ErrorResponseSerializer, IntentAlreadyRecorded
 from pie.apps.api.negotiation import JsonOnlyNegotiation
 from pie.apps.api.v1.callers import RemembersAllowedCallers, lms_user_id_to_act_for
-from pie.apps.api.v1.parsers import BulkBody, BulkCsvParser, BulkJsonParser
-from pie.apps.api.v1.permissions import IsStaffCaller
-from pie.apps.api.v1.program_reads import history_page
+from pie.apps.api.v1.pagination import (
+    DEFAULT_PAGE_SIZE,
+    from_microseconds,
+    invalid_cursor,
+    microseconds,
+    page_body,
+    page_start,
+)
 from pie.apps.api.v1.serializers import (
     MostRecentAndCertainRequestSerializer,
     ProgramHistoryRequestSerializer,
-    ProgramIntentBulkRequestSerializer,
-    ProgramIntentBulkResponseSerializer,
     ProgramIntentCreateRequestSerializer,
     ProgramIntentPageSerializer,
     ProgramIntentResponseSerializer,
     intent_representation,
 )
 from pie.apps.api.v1.throttles import LearnerWriteThrottle
+from pie.apps.api.v1.views.bulk import RecordsIntentsInBulk
 from pie.apps.core.lms import MAX_LMS_USER_ID
 from pie.apps.intents import selectors, services
-
-log = logging.getLogger(__name__)
 
 _ERRORS = {
     status.HTTP_400_BAD_REQUEST: OpenApiResponse(ErrorResponseSerializer, description="Bad input, or a duplicate."),
@@ -47,11 +49,12 @@ _ERRORS = {
 }
 
 
-class ProgramIntentViewSet(RemembersAllowedCallers, ViewSet):
+class ProgramIntentViewSet(RecordsIntentsInBulk, RemembersAllowedCallers, ViewSet):
     """
     ``/api/v1/program_intents/``: record an intent (``create``), read a learner's history
     of one program (``list``) and their intents, one per program
-    (``most_recent_and_certain``). There is no update or delete: intents are immutable.
+    (``most_recent_and_certain``), and, for staff, record many (``bulk``, of
+    ``RecordsIntentsInBulk``). There is no update or delete: intents are immutable.
     """
 
     content_negotiation_class = JsonOnlyNegotiation
@@ -64,10 +67,6 @@ class ProgramIntentViewSet(RemembersAllowedCallers, ViewSet):
         if method not in self.action_map and method != "options":
             raise MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
-
-    def get_permissions(self):
-        permissions = super().get_permissions()
-        return [*permissions, IsStaffCaller()] if self.action == "bulk" else permissions
 
     def get_throttles(self):
         # Only a learner's writes are throttled; reads cost no more than the learner's own rows.
@@ -171,86 +170,36 @@ class ProgramIntentViewSet(RemembersAllowedCallers, ViewSet):
         set_custom_attribute("pie_programs_returned", len(intents))
         return Response([intent_representation(intent) for intent in intents])
 
-    @extend_schema(
-        operation_id="program_intents_bulk",
-        summary="Record many intents (staff only: the warehouse pipeline)",
-        description=(
-            "Records up to PIE_BULK_API_MAX_INTENTS intents (10,000 by default) through the same service "
-            "as bulk_insert_intents: each item is checked, duplicates (of the database or of the body) are "
-            "skipped and counted, a bad item is listed in rejected and never stops the others. The body is "
-            'JSON {"intents": [...]} (every field required) or text/csv with the bulk report\'s columns '
-            "(user_id, program_uuid, intent_reason, intent_certainty, effective_time; a header row), either "
-            "optionally sent with Content-Encoding: gzip. The same body again creates nothing."
+
+def history_page(
+    request, *, lms_user_id: int, program_uuid: UUID, cursor: str | None = None, page_size: int = DEFAULT_PAGE_SIZE
+) -> dict:
+    """The page of ``GET /api/v1/program_intents/``: the learner's history of one program."""
+    start, recorded_by = page_start(cursor, key_length=3)
+    position = None
+    if start is not None:
+        try:
+            at, made = from_microseconds(start.key[0]), from_microseconds(start.key[1])
+        except ValueError:
+            raise invalid_cursor() from None
+        position = (at, made, start.key[2])
+    rows, more = selectors.program_history(
+        lms_user_id=lms_user_id,
+        program_uuid=program_uuid,
+        recorded_by=recorded_by,
+        after=position if start is not None and not start.backwards else None,
+        before=position if start is not None and start.backwards else None,
+        limit=page_size,
+    )
+    return page_body(
+        request,
+        results=[intent_representation(row) for row in rows],
+        recorded_by=recorded_by,
+        start=start,
+        more=more,
+        key_of=lambda row: (
+            microseconds(row["effective_timestamp"]),
+            microseconds(row["created"]),
+            row["id"],
         ),
-        request={
-            "application/json": ProgramIntentBulkRequestSerializer,
-            "text/csv": OpenApiTypes.STR,
-        },
-        examples=[
-            OpenApiExample(
-                "CSV",
-                media_type="text/csv",
-                request_only=True,
-                value=(
-                    "user_id,program_uuid,intent_reason,intent_certainty,effective_time\n"
-                    "7,6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e,BUNDLE_PURCHASE,CERTAIN_YES,2022-07-01 00:00:00 Z\n"
-                ),
-            ),
-        ],
-        responses={
-            status.HTTP_200_OK: ProgramIntentBulkResponseSerializer,
-            status.HTTP_400_BAD_REQUEST: OpenApiResponse(
-                ErrorResponseSerializer, description="Not a bulk body: bad JSON, no intents list, no CSV header."
-            ),
-            status.HTTP_401_UNAUTHORIZED: _ERRORS[status.HTTP_401_UNAUTHORIZED],
-            status.HTTP_403_FORBIDDEN: OpenApiResponse(ErrorResponseSerializer, description="Not a staff token."),
-            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: OpenApiResponse(
-                ErrorResponseSerializer,
-                description="More intents (too_many_intents) or bytes (request_too_large) than one request may carry; "
-                "nothing was written.",
-            ),
-            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: OpenApiResponse(
-                ErrorResponseSerializer, description="Another body type, charset or Content-Encoding."
-            ),
-        },
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="bulk",
-        url_name="bulk",
-        parser_classes=[BulkJsonParser, BulkCsvParser],
-    )
-    def bulk(self, request):
-        body = request.data
-        if not isinstance(body, BulkBody):
-            # DRF parses nothing without a body or a Content-Type.
-            if not request.content_type:
-                raise UnsupportedMediaType("", detail="Send Content-Type application/json or text/csv.")
-            raise ParseError("The body is empty: send the intents.")
-        result = services.record_intents(body.rows)
-        answer = body.answer(result)
-        # .. custom_attribute_name: pie_bulk_items
-        # .. custom_attribute_description: How many intents (items or CSV records) a bulk request carried.
-        set_custom_attribute("pie_bulk_items", body.items)
-        # .. custom_attribute_name: pie_bulk_format
-        # .. custom_attribute_description: The bulk request's body: json or csv.
-        set_custom_attribute("pie_bulk_format", body.kind)
-        # .. custom_attribute_name: pie_bulk_created
-        # .. custom_attribute_description: How many intents a bulk request recorded.
-        set_custom_attribute("pie_bulk_created", answer["created"])
-        # .. custom_attribute_name: pie_bulk_duplicates
-        # .. custom_attribute_description: How many intents of a bulk request were already recorded (or repeated).
-        set_custom_attribute("pie_bulk_duplicates", answer["duplicates"])
-        # .. custom_attribute_name: pie_bulk_rejected
-        # .. custom_attribute_description: How many items of a bulk request were rejected.
-        set_custom_attribute("pie_bulk_rejected", len(answer["rejected"]))
-        log.info(
-            "Bulk request (%s): %d items, created %d, duplicates %d, rejected %d",
-            body.kind,
-            body.items,
-            answer["created"],
-            answer["duplicates"],
-            len(answer["rejected"]),
-        )
-        return Response(answer)

@@ -1,13 +1,9 @@
 """
-The program-side reads: a program's engagement counts and its learners (staff only), and
-the page of a learner's history of one program that ``GET /api/v1/program_intents/`` answers.
+``/api/v1/programs/{program_uuid}/``: the program-side reads, a program's engagement counts
+and its learners (staff only).
 
-Thin adapters, as ``views`` are: the read rules are ``selectors``', the pages'
-format ``pagination``'s.
+Thin adapters: the read rules are ``selectors``', the pages' format ``pagination``'s.
 """
-
-from datetime import datetime
-from uuid import UUID
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -20,15 +16,7 @@ from rest_framework.viewsets import ViewSet
 from pie.apps.api.errors import ErrorResponseSerializer
 from pie.apps.api.negotiation import JsonOnlyNegotiation
 from pie.apps.api.v1.callers import RemembersAllowedCallers
-from pie.apps.api.v1.pagination import (
-    DEFAULT_PAGE_SIZE,
-    Cursor,
-    decode_cursor,
-    from_microseconds,
-    invalid_cursor,
-    microseconds,
-    page_body,
-)
+from pie.apps.api.v1.pagination import DEFAULT_PAGE_SIZE, invalid_cursor, page_body, page_start
 from pie.apps.api.v1.permissions import IsStaffCaller
 from pie.apps.api.v1.serializers import (
     ProgramEngagementRequestSerializer,
@@ -115,7 +103,7 @@ class ProgramViewSet(RemembersAllowedCallers, ViewSet):
         query = ProgramLearnersRequestSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         values = query.validated_data
-        start, recorded_by = _start(values.get("cursor"), key_length=1)
+        start, recorded_by = page_start(values.get("cursor"), key_length=1)
         if start is not None and not is_lms_user_id(start.key[0]):
             raise invalid_cursor()
         rows, more = selectors.program_learners(
@@ -138,45 +126,3 @@ class ProgramViewSet(RemembersAllowedCallers, ViewSet):
                 key_of=lambda row: (row["lms_user_id"],),
             )
         )
-
-
-def history_page(
-    request, *, lms_user_id: int, program_uuid: UUID, cursor: str | None = None, page_size: int = DEFAULT_PAGE_SIZE
-) -> dict:
-    """The page of ``GET /api/v1/program_intents/``: the learner's history of one program."""
-    start, recorded_by = _start(cursor, key_length=3)
-    position = None
-    if start is not None:
-        try:
-            at, made = from_microseconds(start.key[0]), from_microseconds(start.key[1])
-        except ValueError:
-            raise invalid_cursor() from None
-        position = (at, made, start.key[2])
-    rows, more = selectors.program_history(
-        lms_user_id=lms_user_id,
-        program_uuid=program_uuid,
-        recorded_by=recorded_by,
-        after=position if start is not None and not start.backwards else None,
-        before=position if start is not None and start.backwards else None,
-        limit=page_size,
-    )
-    return page_body(
-        request,
-        results=[intent_representation(row) for row in rows],
-        recorded_by=recorded_by,
-        start=start,
-        more=more,
-        key_of=lambda row: (
-            microseconds(row["effective_timestamp"]),
-            microseconds(row["created"]),
-            row["id"],
-        ),
-    )
-
-
-def _start(cursor: str | None, *, key_length: int) -> tuple[Cursor | None, datetime]:
-    """The cursor a page starts from (None: the first page), and the walk's time: the cursor's, else now."""
-    if cursor is None:
-        return None, timezone.now()
-    start = decode_cursor(cursor, key_length=key_length)
-    return start, start.recorded_by

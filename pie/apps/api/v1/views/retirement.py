@@ -2,22 +2,16 @@
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from edx_django_utils.monitoring import set_custom_attribute
-from rest_framework import permissions, status
+from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from pie.apps.api.errors import ErrorResponseSerializer
 from pie.apps.api.negotiation import JsonOnlyNegotiation
-from pie.apps.api.v1.callers import RemembersAllowedCallers, is_retirement_caller
+from pie.apps.api.v1.callers import RemembersAllowedCallers
+from pie.apps.api.v1.permissions import IsRetirementCaller
 from pie.apps.api.v1.serializers import RetireUserRequestSerializer
 from pie.apps.intents import services
-
-
-class IsRetirementCaller(permissions.BasePermission):
-    message = "Only the retirement service user or a superuser may retire learners."
-
-    def has_permission(self, request, view):
-        return is_retirement_caller(request)
 
 
 class RetireUserView(RemembersAllowedCallers, APIView):
