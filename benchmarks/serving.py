@@ -80,6 +80,7 @@ def environments(url: str, keys: Keys) -> tuple[dict, dict]:
 def gunicorn(app: str, *, port: int, env: dict, config: Path = PIE_CONFIG, ready: str = "/health/"):
     """gunicorn serving ``app`` (2 workers x 4 threads) from the repository's root, until the block ends."""
     env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2", "GUNICORN_THREADS": "4"}
+    DATA_DIR.mkdir(parents=True, exist_ok=True)  # a benchmark run first on a fresh clone has none yet
     log_path = DATA_DIR / f"gunicorn-{port}.log"
     with log_path.open("w") as log:
         server = subprocess.Popen(
