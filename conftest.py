@@ -18,6 +18,9 @@ from django.conf import settings
 
 from pie.tests.browser import CHROMIUM, chromium_missing_reason
 
+# The fixtures every app's tests share (pie/tests/support): no test imports a conftest.
+pytest_plugins = ["pie.tests.support.api_clients", "pie.tests.support.event_bus"]
+
 
 def _on_mysql() -> bool:
     return settings.DATABASES["default"]["ENGINE"] in ("pie.db.mysql", "django.db.backends.mysql")

@@ -214,3 +214,28 @@ def test_the_intents_app_knows_nothing_of_engagement():
         if "migrations" not in path.parts and re.search(r"course.fact", path.read_text(), re.IGNORECASE)
     )
     assert not naming
+
+
+def _test_imports() -> set[tuple[str, str]]:
+    """``(test module, imported module)`` for every import of a module of pie/ by the tests and conftest.py."""
+    paths = [path for path in PIE.rglob("*.py") if "tests" in path.relative_to(PIE).parts]
+    found = set()
+    for path in [*paths, PIE.parent / "conftest.py"]:
+        for module, name in _imported_names(path):
+            found.update(
+                (path.name, imported) for imported in (module, f"{module}.{name}") if imported.startswith("pie.")
+            )
+    return found
+
+
+def test_no_test_imports_a_test_module_or_a_conftest():
+    # Tests share fixtures through pytest_plugins (pie/tests/support) and helpers through
+    # modules that hold no test: a test module imported elsewhere lends its tests too, and an
+    # imported conftest's fixtures shadow, or vanish with, the file that defines them.
+    shared = sorted(
+        f"{path} imports {imported}"
+        for path, imported in _test_imports()
+        if imported.rsplit(".", 1)[-1].startswith(("test_", "conftest"))
+    )
+    assert not shared
+    assert ("test_auth.py", "pie.tests.support.tokens") in _test_imports()  # the reader sees the imports

@@ -15,10 +15,10 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from pie.apps.intents.tests.processes import TcpProxy
 from pie.tests.production import full_production_env, without_configuration
 from pie.tests.sockets import SilentServer
-from pie.tests.test_gunicorn import ROOT, get, production_env, start_server
+from pie.tests.support.gunicorn import ROOT, get, production_env, start_server
+from pie.tests.support.processes import TcpProxy
 
 pytest.importorskip("MySQLdb", reason="the MySQL driver is installed by make test-mysql")
 

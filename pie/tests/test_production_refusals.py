@@ -12,7 +12,7 @@ import pytest
 
 from pie.settings.required import REQUIRED
 from pie.tests.production import full_production_env, without_configuration
-from pie.tests.test_gunicorn import free_port
+from pie.tests.support.gunicorn import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_CONFIG = str(ROOT / "pie" / "docker_gunicorn_configuration.py")

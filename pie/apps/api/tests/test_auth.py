@@ -5,8 +5,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from pie.apps.api.tests.conftest import LIST_URL
-from pie.apps.api.tests.tokens import (
+from pie.apps.core.tokens import mint_lms_jwt
+from pie.tests.support.api_clients import LIST_URL
+from pie.tests.support.tokens import (
     lms_claims,
     sign_with_a_stranger_key,
     sign_with_development_key,
@@ -14,7 +15,6 @@ from pie.apps.api.tests.tokens import (
     tampered,
     unsigned,
 )
-from pie.apps.core.tokens import mint_lms_jwt
 
 pytestmark = [
     pytest.mark.django_db,
@@ -168,7 +168,7 @@ def test_a_malformed_or_foreign_authorization_header_is_401_never_500(header):
     "version", ["garbage", "1.2", "", 1.2, 1, None, ["1.2.0"], {"major": 1}], ids=lambda value: repr(value)
 )
 def test_a_version_claim_that_is_not_a_version_is_401(client_with_token, version):
-    from pie.apps.api.tests.tokens import sign_any_claims
+    from pie.tests.support.tokens import sign_any_claims
 
     response = get_list(client_with_token(sign_any_claims(lms_claims(version=version))))
     assert response.status_code == 401
@@ -192,7 +192,7 @@ def test_a_version_claim_that_is_not_a_version_is_401(client_with_token, version
     ],
 )
 def test_odd_claim_values_are_refused_before_anything_is_stored(client_with_token, claims):
-    from pie.apps.api.tests.tokens import sign_any_claims
+    from pie.tests.support.tokens import sign_any_claims
 
     response = get_list(client_with_token(sign_any_claims(lms_claims(lms_user_id=1, username="odd", **claims))))
     assert response.status_code == 401

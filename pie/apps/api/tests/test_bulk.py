@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from pie.apps.api.tests.conftest import CREATE_URL
 from pie.apps.intents.models import ProgramIntent
+from pie.tests.support.api_clients import CREATE_URL
 
 pytestmark = pytest.mark.django_db
 

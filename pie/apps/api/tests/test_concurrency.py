@@ -8,9 +8,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from rest_framework.test import APIClient
 
-from pie.apps.api.tests.conftest import CREATE_URL, LIST_URL
 from pie.apps.core.tokens import mint_lms_jwt
 from pie.apps.intents.models import ProgramIntent
+from pie.tests.support.api_clients import CREATE_URL, LIST_URL
 
 ROUNDS = 5
 

@@ -12,8 +12,8 @@ from rest_framework import exceptions
 from rest_framework.test import APIClient
 
 from pie.apps.api.errors import api_exception_handler
-from pie.apps.api.tests.conftest import CREATE_URL
 from pie.apps.intents.exceptions import InvalidIntentError
+from pie.tests.support.api_clients import CREATE_URL
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from pie.apps.api.tests.conftest import CREATE_URL, LIST_URL
 from pie.apps.core.models import RetiredLearner
 from pie.apps.core.tokens import mint_lms_jwt
 from pie.apps.intents.models import ProgramIntent
+from pie.tests.support.api_clients import CREATE_URL, LIST_URL
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 import pytest
 from rest_framework.test import APIClient
 
-from pie.apps.api.tests.conftest import CREATE_URL, LIST_URL
 from pie.apps.core.tokens import mint_lms_jwt
 from pie.apps.intents.tests.factories import ProgramIntentFactory
+from pie.tests.support.api_clients import CREATE_URL, LIST_URL
 
 pytestmark = pytest.mark.django_db
 

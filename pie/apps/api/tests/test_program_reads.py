@@ -16,9 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 from rest_framework.test import APIClient
 
-from pie.apps.api.tests.conftest import CREATE_URL
-from pie.apps.api.tests.test_browser_clients import browser_client, cors_headers
-from pie.apps.api.tests.tokens import lms_claims, sign_with_development_key
+from pie.apps.api.tests.browser_clients import browser_client, cors_headers
 from pie.apps.api.v1.pagination import MAX_PAGE_SIZE
 from pie.apps.core.tokens import mint_lms_jwt
 from pie.apps.intents import services
@@ -26,6 +24,8 @@ from pie.apps.intents.constants import IntentCertainty, IntentReason
 from pie.apps.intents.models import ProgramIntent
 from pie.apps.intents.tests.factories import BASE_TIME, ProgramIntentFactory
 from pie.apps.intents.tests.oracle import current_intents
+from pie.tests.support.api_clients import CREATE_URL
+from pie.tests.support.tokens import lms_claims, sign_with_development_key
 
 pytestmark = pytest.mark.django_db
 

@@ -8,11 +8,11 @@ from django.db import connection
 from django.db.models.sql.compiler import SQLCompiler
 from jwt.algorithms import RSAAlgorithm
 
-from pie.apps.api.tests.conftest import LIST_URL
-from pie.apps.api.tests.tokens import lms_claims, sign_with_development_key
 from pie.apps.core import jwt_decode
 from pie.apps.intents import selectors
 from pie.apps.intents.tests.factories import ProgramIntentFactory
+from pie.tests.support.api_clients import LIST_URL
+from pie.tests.support.tokens import lms_claims, sign_with_development_key
 
 
 def counting(monkeypatch, owner, name):

@@ -6,10 +6,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from pie.apps.api.tests.conftest import CREATE_URL, LIST_URL
 from pie.apps.core.tokens import mint_lms_jwt
 from pie.apps.intents import services
 from pie.apps.intents.models import ProgramIntent
+from pie.tests.support.api_clients import CREATE_URL, LIST_URL
 
 pytestmark = pytest.mark.django_db
 

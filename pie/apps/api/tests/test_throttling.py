@@ -7,9 +7,9 @@ import pytest
 import redis
 from django.core.cache import cache
 
-from pie.apps.api.tests.conftest import CREATE_URL, LIST_URL
 from pie.apps.intents.models import ProgramIntent
 from pie.tests.sockets import SilentServer, closed_port
+from pie.tests.support.api_clients import CREATE_URL, LIST_URL
 
 pytestmark = pytest.mark.django_db
 

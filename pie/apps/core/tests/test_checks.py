@@ -131,7 +131,7 @@ def test_an_issuer_without_a_secret_is_sound(production_like, issuer):
 def test_a_configuration_shape_that_cannot_work_is_an_error_and_a_401_at_request_time(
     production_like, client, setting, value
 ):
-    from pie.apps.api.tests.tokens import lms_claims, sign_with_development_key
+    from pie.tests.support.tokens import lms_claims, sign_with_development_key
 
     production_like.PIE_JWT_ALLOW_DEVELOPMENT_KEYS = True
     with_jwt_auth(production_like, **{setting: value})

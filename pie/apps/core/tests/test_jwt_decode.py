@@ -8,15 +8,15 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from pie.apps.api.tests.tokens import (
+from pie.apps.core import jwt_decode
+from pie.apps.core.development_jwt import DEVELOPMENT_JWT_PUBLIC_SIGNING_JWK_SET
+from pie.apps.core.jwt_decode import decode_token
+from pie.tests.support.tokens import (
     development_private_key,
     lms_claims,
     sign_any_claims,
     sign_with_development_key,
 )
-from pie.apps.core import jwt_decode
-from pie.apps.core.development_jwt import DEVELOPMENT_JWT_PUBLIC_SIGNING_JWK_SET
-from pie.apps.core.jwt_decode import decode_token
 
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 

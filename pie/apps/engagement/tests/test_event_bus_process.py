@@ -15,15 +15,14 @@ from pie.apps.catalog.services import replace_catalog
 from pie.apps.engagement.management.commands.produce_demo_enrollments import DEMO_PROGRAM
 from pie.apps.engagement.producing import send_enrollment_event
 from pie.apps.intents.selectors import most_recent_and_certain
-from pie.apps.intents.tests.conftest import event_bus, migrated_sqlite_file, shared_database  # noqa: F401 (fixtures)
-from pie.apps.intents.tests.processes import ConsumerProcess, wait_until
+from pie.tests.support.processes import ConsumerProcess, wait_until
 
 PROGRAM = uuid.UUID(int=9, version=4)
 A, B = "course-v1:edX+A+1T2026", "course-v1:edX+B+1T2026"
 
 
 @pytest.fixture
-def consumer(event_bus, shared_database):  # noqa: F811
+def consumer(event_bus, shared_database):
     """``consume_course_events enrollment`` as a child process on the test's database and streams, consuming."""
     process = ConsumerProcess(
         database_url=shared_database.url,
@@ -39,7 +38,7 @@ def consumer(event_bus, shared_database):  # noqa: F811
         process.stop()
 
 
-def test_enrollments_in_every_course_become_a_maybe_through_the_bus(event_bus, consumer):  # noqa: F811
+def test_enrollments_in_every_course_become_a_maybe_through_the_bus(event_bus, consumer):
     replace_catalog(
         [
             ListedProgram(

@@ -25,7 +25,6 @@ from pie.apps.catalog.discovery import ListedProgram
 from pie.apps.catalog.services import replace_catalog
 from pie.apps.engagement.models import CourseFact
 from pie.apps.intents.models import ProgramIntent
-from pie.apps.intents.tests.conftest import refuse_intents_of  # noqa: F401 (a fixture)
 
 PROGRAM = uuid.UUID(int=7, version=4)
 A, B = "course-v1:edX+A+1T2026", "course-v1:edX+B+1T2026"
@@ -103,7 +102,7 @@ def test_an_event_without_a_learner_pie_can_read_is_skipped(lms_user_id, caplog)
 
 
 @pytest.mark.django_db(transaction=True)  # the refusal is a trigger: DDL, which MySQL commits at once
-def test_a_fact_whose_write_keeps_failing_is_kept_then_replayed(refuse_intents_of, settings):  # noqa: F811
+def test_a_fact_whose_write_keeps_failing_is_kept_then_replayed(refuse_intents_of, settings):
     settings.PIE_EVENT_WRITE_ATTEMPTS = 2
     settings.PIE_EVENT_RETRY_INITIAL_DELAY_SECONDS = 0.01
     COURSE_ENROLLMENT_CREATED.send_event(time=T0, enrollment=enrollment(11, A))

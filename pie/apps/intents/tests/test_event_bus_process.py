@@ -21,7 +21,7 @@ from pie.apps.intents.constants import IntentCertainty, IntentReason
 from pie.apps.intents.models import ProgramIntent
 from pie.apps.intents.producing import send_program_certificate_event
 from pie.apps.intents.selectors import IntentRow, most_recent_and_certain
-from pie.apps.intents.tests.processes import ConsumerProcess, TcpProxy, wait_until
+from pie.tests.support.processes import ConsumerProcess, TcpProxy, wait_until
 
 AWARDED = PROGRAM_CERTIFICATE_AWARDED.event_type
 PROGRAM = uuid.UUID("6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e")

@@ -12,7 +12,7 @@ from django.db import connection
 from openedx_events.event_bus.avro.deserializer import deserialize_bytes_to_event_data
 from openedx_events.learning.signals import PROGRAM_CERTIFICATE_AWARDED, PROGRAM_CERTIFICATE_REVOKED
 
-from pie.apps.intents.tests.test_handlers import certificate, send
+from pie.apps.intents.tests.certificates import certificate, send
 
 DEAD_REDIS = "redis://127.0.0.1:9/0"  # the discard port: nothing listens there
 

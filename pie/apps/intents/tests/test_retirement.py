@@ -20,12 +20,12 @@ from pie.apps.core import retirement
 from pie.apps.core.checks import check_retirement_salts
 from pie.apps.core.exceptions import InvalidValuesError, LearnerRetiredError
 from pie.apps.core.models import RetiredLearner
+from pie.apps.core.tests.factories import UserFactory
 from pie.apps.intents import services
 from pie.apps.intents.constants import IntentCertainty, IntentReason
 from pie.apps.intents.events_to_intents import record_intent_from_event
 from pie.apps.intents.exceptions import ImmutableIntentError
 from pie.apps.intents.models import ProgramIntent
-from pie.apps.intents.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -26,7 +26,7 @@ from pie.apps.core.tokens import mint_lms_jwt
 from pie.apps.intents import services
 from pie.apps.intents.events_to_intents import record_intent_from_event
 from pie.apps.intents.models import ProgramIntent
-from pie.apps.intents.tests.processes import ROOT
+from pie.tests.support.processes import ROOT
 
 X = 4242  # the learner being retired
 PROGRAM = uuid.UUID("6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e")

@@ -1,4 +1,4 @@
-"""Fixtures of the API tests: clients carrying real tokens, minted as the LMS would."""
+"""Fixtures of the tests that call the API: clients carrying real tokens, minted as the LMS would."""
 
 import uuid
 
