@@ -12,16 +12,13 @@ and records nothing. A retired learner's rows are rejected, as every writer's ar
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from itertools import islice
 from typing import NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models.constants import OnConflict
-from opaque_keys import InvalidKeyError
-from opaque_keys.edx.keys import CourseKey
 
-from pie.apps.catalog.selectors import CountedRuns, counted_runs
+from pie.apps.catalog.api import RUN_KEY_RULE, CountedRuns, counted_runs, is_countable_run_key
 from pie.apps.core import retirement
 from pie.apps.core.lms import LMS_USER_ID_RULE, parse_lms_user_id
 from pie.apps.core.transactions import serialised
@@ -226,22 +223,10 @@ def _learner(row: Mapping, errors: dict) -> int | None:
 
 def _run_key(row: Mapping, errors: dict) -> str | None:
     run_key = str(row.get("run_key", "")).strip()
-    if not _is_run_key(run_key):
-        errors["run_key"] = "Not a course run key (course-v1:org+course+run)."
+    if not is_countable_run_key(run_key):
+        errors["run_key"] = RUN_KEY_RULE
         return None
-    if len(run_key) > 255:
-        errors["run_key"] = "Longer than 255 characters."
     return run_key
-
-
-@lru_cache(maxsize=100_000)
-def _is_run_key(text: str) -> bool:
-    """Whether ``text`` is a course run's key (a file names a few thousand runs: each is parsed once)."""
-    try:
-        CourseKey.from_string(text)
-    except InvalidKeyError:
-        return False
-    return True
 
 
 def _time(row: Mapping, name: str, errors: dict) -> datetime | None:

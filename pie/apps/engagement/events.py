@@ -6,6 +6,7 @@ is down, retries, the failed-event store and its replay.
 
 from datetime import datetime
 
+from pie.apps.catalog.api import is_countable_run_key
 from pie.apps.core.lms import parse_lms_user_id
 from pie.apps.engagement import services
 from pie.apps.engagement.models import FactKind
@@ -39,7 +40,7 @@ def _write(*, lms_user_id, kind: str, run_key, active: bool, mode: str, time: da
         learner = parse_lms_user_id(lms_user_id)
     except ValueError:
         raise InvalidIntentError({"lms_user_id": "The event names no LMS user id PIE can read."}) from None
-    if not isinstance(run_key, str) or not 0 < len(run_key) <= 255:
+    if not is_countable_run_key(run_key):
         raise InvalidIntentError({"run_key": "The event names no course run."})
     if kind == FactKind.ENROLLMENT:
         outcome = services.record_enrollment(lms_user_id=learner, run_key=run_key, is_active=active, mode=mode, at=time)

@@ -16,8 +16,8 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import Q
 
-from pie.apps.catalog.models import ProgramCourse, ProgramRun
-from pie.apps.catalog.selectors import CountedRuns, counted_runs
+from pie.apps.catalog import api as catalog
+from pie.apps.catalog.api import CountedRuns
 from pie.apps.core import retirement
 from pie.apps.core.transactions import serialised
 from pie.apps.engagement import rules
@@ -97,7 +97,7 @@ def evaluate_learners(
     lms_user_ids: list[int],
     *,
     completed_at: datetime | None = None,
-    catalog_of: Callable[[set[str]], CountedRuns] = counted_runs,
+    catalog_of: Callable[[set[str]], CountedRuns] = catalog.counted_runs,
 ) -> list[dict]:
     """
     ``evaluate_learner`` for many learners at once, in a fixed number of reads whatever
@@ -112,14 +112,14 @@ def evaluate_learners(
     read = CourseFact.objects.filter(lms_user_id__in=lms_user_ids).values_list(*rules.FACT_FIELDS, named=True)
     for fact in read:
         facts_of.setdefault(fact.lms_user_id, []).append(fact)
-    catalog = catalog_of({fact.run_key for facts in facts_of.values() for fact in facts})
+    counted = catalog_of({fact.run_key for facts in facts_of.values() for fact in facts})
     states = {
         (state.lms_user_id, state.program_uuid, state.reason): state
-        for state in ProgramRuleState.objects.filter(lms_user_id__in=facts_of, program_uuid__in=catalog.courses)
+        for state in ProgramRuleState.objects.filter(lms_user_id__in=facts_of, program_uuid__in=counted.courses)
     }
     recorded, changed_states = [], []
     for lms_user_id, facts in facts_of.items():
-        for (program, reason), completed in rules.completions(facts, catalog).items():
+        for (program, reason), completed in rules.completions(facts, counted).items():
             state = states.get((lms_user_id, program, reason))
             was_complete = state is not None and state.complete
             if completed is not None and not was_complete:
@@ -177,14 +177,11 @@ def reevaluate_programs(program_uuids: list, *, copied_at: datetime) -> int:
 
 def _learners_of_programs(program_uuids: list) -> set[int]:
     """The learners with a fact in a run the programs list, or in any run of their courses (two reads)."""
-    listed = ProgramRun.objects.filter(course__program__uuid__in=program_uuids).values("run_key")
-    learners = set(CourseFact.objects.filter(run_key__in=listed).values_list("lms_user_id", flat=True).distinct())
-    course_keys = set(
-        ProgramCourse.objects.filter(program__uuid__in=program_uuids).values_list("course_key", flat=True)
-    )
-    if course_keys:
-        prefixes = Q()
-        for course_key in course_keys:
-            prefixes |= Q(run_key__startswith=f"course-v1:{course_key}+")
-        learners.update(CourseFact.objects.filter(prefixes).values_list("lms_user_id", flat=True).distinct())
-    return learners
+    listed, course_keys = catalog.run_keys_and_courses(program_uuids)
+    if not listed and not course_keys:
+        return set()
+    runs = Q(run_key__in=listed)
+    for course_key in course_keys:
+        for prefix in catalog.run_key_prefixes(course_key):
+            runs |= Q(run_key__startswith=prefix)
+    return set(CourseFact.objects.filter(runs).values_list("lms_user_id", flat=True).distinct())

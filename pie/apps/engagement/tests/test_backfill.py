@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from django.core.management import CommandError, call_command
 
-from pie.apps.catalog.discovery import ListedProgram
-from pie.apps.catalog.services import replace_catalog
+from pie.apps.catalog.api import ListedProgram, replace_catalog
 from pie.apps.engagement import services
 from pie.apps.engagement.models import CourseFact
 from pie.apps.intents import services as intents
@@ -126,3 +125,27 @@ def test_the_queries_do_not_grow_with_the_learners(tmp_path, django_assert_max_n
     with django_assert_max_num_queries(20):
         run("bulk_insert_enrollments", path)
     assert CourseFact.objects.count() == 300
+
+
+@pytest.mark.parametrize(
+    "run_key", ["ccx-v1:edX+A+1T2026+ccx@3", "library-v1:edX+A", "course-v1:edX+A+" + "x" * 240, "edX+A"]
+)
+def test_a_run_key_that_cannot_count_is_a_row_rejected_by_its_line(tmp_path, run_key):
+    # The run-key rule of every door (catalog.api.is_countable_run_key).
+    path = tmp_path / "enrollments.csv"
+    path.write_text(ENROLLMENTS + f"13,{A},audit,1,2025-03-01,\n13,{run_key},audit,1,2025-03-02,\n")
+    errors = tmp_path / "rejected.csv"
+    with pytest.raises(CommandError, match="1 rows rejected") as raised:
+        run("bulk_insert_enrollments", path, "--errors-file", errors)
+    assert raised.value.returncode == 2
+    assert list(CourseFact.objects.filter(lms_user_id=13).values_list("run_key", flat=True)) == [A]
+    assert errors.read_text().splitlines()[1].startswith(f"3,\"course_id '{run_key}': Not a course run key that can")
+
+
+def test_a_deprecated_slash_run_key_counts_for_its_course(tmp_path):
+    path = tmp_path / "passes.csv"
+    path.write_text(
+        f"user_id,course_id,passed_at\n14,{A},2025-05-01 00:00:00 Z\n14,edX/B/2014_T1,2025-06-01 00:00:00 Z\n"
+    )
+    run("bulk_insert_course_passes", path)
+    assert intents_of(14) == [("ALL_COURSES_COMPLETE", "CERTAIN_YES", datetime(2025, 6, 1, tzinfo=UTC))]
