@@ -137,6 +137,49 @@ def test_the_import_graph_is_read():
     assert "pie.apps.intents.services" in GRAPH["pie.apps.api.v1.views"]
 
 
+# What other apps may import of the catalog: its public face, and its signal's definition.
+CATALOG_PUBLIC = {"pie.apps.catalog", "pie.apps.catalog.api", "pie.apps.catalog.signals"}
+
+
+def test_other_apps_reach_the_catalog_only_through_its_public_face():
+    reaching = sorted(
+        f"{module} imports {imported}"
+        for module, imports in GRAPH.items()
+        if _app(module) != "catalog"
+        for imported in imports
+        if _app(imported) == "catalog" and imported not in CATALOG_PUBLIC
+    )
+    assert not reaching
+    assert "pie.apps.catalog.api" in GRAPH["pie.apps.engagement.services"]
+
+
+def test_no_module_outside_the_catalog_imports_its_models():
+    # Tests included: outside pie/apps/catalog, the catalog's tables are known by its api alone.
+    catalog_app = PIE / "apps" / "catalog"
+    importing = sorted(
+        str(path.relative_to(PIE.parent))
+        for path in [*PIE.rglob("*.py"), *BENCHMARKS.glob("*.py")]
+        if catalog_app not in path.parents
+        and any(
+            name == "pie.apps.catalog.models" or name.startswith("pie.apps.catalog.models.")
+            for name in _imported_modules(path)
+        )
+    )
+    assert not importing
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Every module ``path`` imports by name, anywhere in it ("from a import b" names a and a.b)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
 BENCHMARKS = PIE.parent / "benchmarks"
 
 
