@@ -149,3 +149,15 @@ def test_a_deprecated_slash_run_key_counts_for_its_course(tmp_path):
     )
     run("bulk_insert_course_passes", path)
     assert intents_of(14) == [("ALL_COURSES_COMPLETE", "CERTAIN_YES", datetime(2025, 6, 1, tzinfo=UTC))]
+
+
+def test_a_batch_and_its_evaluation_are_a_fixed_number_of_queries(tmp_path, django_assert_num_queries):
+    # One batch of facts (300 learners), one evaluation batch that records 100 intents.
+    path = tmp_path / "enrollments.csv"
+    rows = "".join(f"{n},{A},audit,1,2025-03-01,\n" for n in range(100, 400))
+    rows += "".join(f"{n},{B},audit,1,2025-03-02,\n" for n in range(100, 200))
+    path.write_text(ENROLLMENTS + rows)
+    # The same number on SQLite and MySQL/MariaDB.
+    with django_assert_num_queries(413):
+        out, _ = run("bulk_insert_enrollments", path)
+    assert "400 new course facts, 0 rejected; evaluated 300 learners, recorded 100 intents." in out

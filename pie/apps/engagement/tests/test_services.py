@@ -330,3 +330,14 @@ class TestCatalogChanges:
         assert intents_of() == [(DATA, "ENROLLED_ALL_COURSES", "MAYBE", at(100))]
         assert intents_of(LEARNER + 1) == []
         assert services._learners_of_programs([DATA]) == {LEARNER, LEARNER + 1}
+
+
+@pytest.mark.usefixtures("data_program")
+def test_a_learners_fact_write_is_a_fixed_number_of_queries(django_assert_num_queries):
+    # A new learner's first fact (its lock row made), then the fact that completes a program.
+    # The same numbers on SQLite and MySQL/MariaDB.
+    with django_assert_num_queries(14):
+        enroll(A1, 10)
+    with django_assert_num_queries(16):
+        enroll(B1, 20)
+    assert intents_of() == [(DATA, "ENROLLED_ALL_COURSES", "MAYBE", at(20))]
