@@ -16,11 +16,11 @@ from itertools import islice
 from typing import NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models.constants import OnConflict
 
 from pie.apps.catalog.api import RUN_KEY_RULE, CountedRuns, counted_runs, is_countable_run_key
 from pie.apps.core import retirement
 from pie.apps.core.lms import LMS_USER_ID_RULE, parse_lms_user_id
+from pie.apps.core.sql import insert_ignoring
 from pie.apps.core.transactions import serialised
 from pie.apps.engagement import services
 from pie.apps.engagement.models import CourseFact, FactKind, LearnerLock
@@ -150,32 +150,16 @@ def _keep(facts: list["Fact"], sources: list[Mapping], result: BackfillResult) -
 def _insert(facts: list["Fact"]) -> int:
     """Insert ``facts`` (those not kept yet), then read their learners' hashes with a lock; return how many were new."""
     learners = {fact.lms_user_id for fact in facts}
-    _insert_ignoring(LearnerLock, ("lms_user_id",), [(learner,) for learner in learners])
-    adapt = connections[DEFAULT_DB_ALIAS].ops.adapt_datetimefield_value
-    inserted = _insert_ignoring(CourseFact, Fact._fields, [(*fact[:3], adapt(fact.time), *fact[4:]) for fact in facts])
+    db = connections[DEFAULT_DB_ALIAS]
+    insert_ignoring(db, LearnerLock, ("lms_user_id",), [(learner,) for learner in learners])
+    adapt = db.ops.adapt_datetimefield_value
+    inserted = insert_ignoring(
+        db, CourseFact, Fact._fields, [(*fact[:3], adapt(fact.time), *fact[4:]) for fact in facts]
+    )
     retired = retirement.retired_among_hashes(retirement.hashes_of_learners(learners), lock=True)
     if retired:
         raise _Retired(retired)
     return inserted
-
-
-def _insert_ignoring(model, names: tuple[str, ...], rows: list[tuple]) -> int:
-    """
-    The backend's "insert, ignoring conflicts" of ``rows`` (values of ``names``) through the
-    driver's ``executemany``: the SQL ``bulk_create(ignore_conflicts=True)`` sends, without
-    a model instance per row. Its row count is how many were new.
-    """
-    db = connections[DEFAULT_DB_ALIAS]
-    columns = ", ".join(db.ops.quote_name(model._meta.get_field(name).column) for name in names)
-    sql = "{insert} {table} ({columns}) VALUES ({values})".format(
-        insert=db.ops.insert_statement(on_conflict=OnConflict.IGNORE),
-        table=db.ops.quote_name(model._meta.db_table),
-        columns=columns,
-        values=", ".join(["%s"] * len(names)),
-    )
-    with db.cursor() as cursor:
-        cursor.executemany(sql, rows)
-        return cursor.rowcount
 
 
 class RememberedCatalog:
