@@ -19,7 +19,7 @@ from typing import ClassVar
 
 from django.db import NotSupportedError
 
-from pie.apps.core.sql import in_integers
+from pie.apps.core.sql import in_integers, insert_ignoring_into
 from pie.apps.intents.constants import IntentCertainty, IntentKey, IntentReason
 from pie.apps.intents.models import ProgramIntent
 
@@ -138,9 +138,8 @@ class SQLiteBatchWriter(BatchWriter):
 
     def __init__(self, db):
         super().__init__(db)
-        columns = ", ".join(self._columns.values())
         placeholders = ", ".join(["%s"] * len(IntentKey._fields))
-        self._sql = f"INSERT OR IGNORE INTO {self._table} ({columns}) VALUES ({placeholders}, '{{created}}')"
+        self._sql = insert_ignoring_into(db, ProgramIntent, INSERT_FIELDS) + f"({placeholders}, '{{created}}')"
 
     def row(self, key: IntentKey) -> tuple:
         """The key's values as parameters, in ``IntentKey``'s order."""
@@ -196,7 +195,7 @@ class MySQLBatchWriter(BatchWriter):
 
     def __init__(self, db):
         super().__init__(db)
-        self._insert_into = f"INSERT IGNORE INTO {self._table} ({', '.join(self._columns.values())}) VALUES "
+        self._insert_into = insert_ignoring_into(db, ProgramIntent, INSERT_FIELDS)
         db.ensure_connection()
         self._choices = {
             value: db.connection.literal(value).decode("ascii")
