@@ -9,16 +9,16 @@ A row's fact is the state it holds at its source time: an active enrollment at `
 and records nothing. A retired learner's rows are rejected, as every writer's are (ADR 17).
 """
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 from typing import NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from pie.apps.catalog.api import RUN_KEY_RULE, CountedRuns, counted_runs, is_countable_run_key
 from pie.apps.core import retirement
+from pie.apps.core.iterables import batches
 from pie.apps.core.lms import LMS_USER_ID_RULE, parse_lms_user_id
 from pie.apps.core.sql import insert_ignoring
 from pie.apps.core.transactions import serialised
@@ -106,7 +106,7 @@ def pass_fact(row: Mapping) -> "Fact":
 def backfill(rows: Iterable[Mapping], *, fact_of: Callable[[Mapping], "Fact"]) -> BackfillResult:
     """Keep the facts of ``rows`` (``fact_of`` makes each), a batch a transaction; then evaluate their learners."""
     result, touched = BackfillResult(), set()
-    for batch in _batches(rows):
+    for batch in batches(rows, BATCH_SIZE):
         result.rows += len(batch)
         facts, sources = [], []
         for row in batch:
@@ -117,17 +117,10 @@ def backfill(rows: Iterable[Mapping], *, fact_of: Callable[[Mapping], "Fact"]) -
                 result.rejected.append((row, refused.errors))
         kept = _keep(facts, sources, result)
         touched.update(fact.lms_user_id for fact in kept)
-    learners = sorted(touched)
-    catalog_of = RememberedCatalog()
-    for start in range(0, len(learners), services.EVALUATION_BATCH):
-        chunk = learners[start : start + services.EVALUATION_BATCH]
-
-        def evaluate(chunk: list[int] = chunk) -> int:
-            list(LearnerLock.objects.select_for_update().filter(lms_user_id__in=chunk).values_list("pk"))
-            return len(services.evaluate_learners(chunk, catalog_of=catalog_of))
-
-        result.intents += serialised(evaluate, what="evaluating the learners of a backfill")
-    result.learners = len(learners)
+    result.intents = services.evaluate_in_batches(
+        touched, catalog_of=RememberedCatalog(), what="evaluating the learners of a backfill"
+    )
+    result.learners = len(touched)
     return result
 
 
@@ -189,12 +182,6 @@ class RememberedCatalog:
 class _Retired(Exception):
     def __init__(self, retired: set[int]):
         self.retired = retired
-
-
-def _batches(rows: Iterable[Mapping]) -> Iterator[list[Mapping]]:
-    iterator = iter(rows)
-    while batch := list(islice(iterator, BATCH_SIZE)):
-        yield batch
 
 
 def _learner(row: Mapping, errors: dict) -> int | None:

@@ -9,7 +9,7 @@ hash is read with a lock: a retired learner's fact is rolled back and refused.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,6 +19,7 @@ from django.db.models import Q
 from pie.apps.catalog import api as catalog
 from pie.apps.catalog.api import CountedRuns
 from pie.apps.core import retirement
+from pie.apps.core.iterables import batches
 from pie.apps.core.transactions import serialised
 from pie.apps.engagement import rules
 from pie.apps.engagement.models import CourseFact, FactKind, LearnerLock, ProgramRuleState
@@ -67,7 +68,9 @@ def forget_learner(lms_user_id: int) -> int:
 
 def _record_fact(fact: CourseFact) -> FactOutcome:
     def write() -> FactOutcome:
-        _lock(fact.lms_user_id)
+        # The learner's lock row is made by their first fact (a backfill makes its learners' in bulk).
+        LearnerLock.objects.get_or_create(lms_user_id=fact.lms_user_id)
+        lock_learners([fact.lms_user_id])
         key = {"lms_user_id": fact.lms_user_id, "run_key": fact.run_key, "kind": fact.kind, "time": fact.time}
         if CourseFact.objects.filter(**key).exists():
             return FactOutcome(changed=False)
@@ -79,10 +82,13 @@ def _record_fact(fact: CourseFact) -> FactOutcome:
     return serialised(write, what="recording a course fact")
 
 
-def _lock(lms_user_id: int) -> None:
-    """Hold the learner's lock row to the end of the transaction (made on the learner's first fact)."""
-    LearnerLock.objects.get_or_create(lms_user_id=lms_user_id)
-    LearnerLock.objects.select_for_update().filter(lms_user_id=lms_user_id).exists()
+def lock_learners(lms_user_ids: list[int]) -> None:
+    """
+    Hold the learners' lock rows (``LearnerLock``, made by a learner's first fact) to the end
+    of the transaction, in one read: whoever writes a learner's facts or evaluates them
+    takes it, so two writers never evaluate one learner at once.
+    """
+    list(LearnerLock.objects.select_for_update().filter(lms_user_id__in=lms_user_ids).values_list("pk"))
 
 
 def evaluate_learner(lms_user_id: int) -> list[dict]:
@@ -160,18 +166,36 @@ def reevaluate_programs(program_uuids: list, *, copied_at: datetime) -> int:
     (a catalog copy changed them), ``EVALUATION_BATCH`` learners at a time, each batch under
     its learners' locks; what completes is effective at ``copied_at``. Return the intents recorded.
     """
-    learners = sorted(_learners_of_programs(program_uuids))
-    recorded = 0
-    for start in range(0, len(learners), EVALUATION_BATCH):
-        batch = learners[start : start + EVALUATION_BATCH]
-
-        def evaluate(batch: list[int] = batch) -> int:
-            list(LearnerLock.objects.select_for_update().filter(lms_user_id__in=batch).values_list("pk"))
-            return len(evaluate_learners(batch, completed_at=copied_at))
-
-        recorded += serialised(evaluate, what="evaluating learners after a catalog change")
+    recorded = evaluate_in_batches(
+        _learners_of_programs(program_uuids),
+        completed_at=copied_at,
+        what="evaluating learners after a catalog change",
+    )
     if recorded:
         log.info("Catalog change of %d programs: %d intents recorded", len(program_uuids), recorded)
+    return recorded
+
+
+def evaluate_in_batches(
+    lms_user_ids: Iterable[int],
+    *,
+    what: str,
+    completed_at: datetime | None = None,
+    catalog_of: Callable[[set[str]], CountedRuns] = catalog.counted_runs,
+) -> int:
+    """
+    ``evaluate_learners`` for the learners, in order, ``EVALUATION_BATCH`` at a time: each
+    batch in a transaction of its own (``serialised``, ``what`` naming it) under its
+    learners' locks (``lock_learners``). Return the intents recorded.
+    """
+    recorded = 0
+    for batch in batches(sorted(set(lms_user_ids)), EVALUATION_BATCH):
+
+        def evaluate(batch: list[int] = batch) -> int:
+            lock_learners(batch)
+            return len(evaluate_learners(batch, completed_at=completed_at, catalog_of=catalog_of))
+
+        recorded += serialised(evaluate, what=what)
     return recorded
 
 

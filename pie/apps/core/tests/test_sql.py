@@ -2,9 +2,9 @@
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 from django.db.backends.mysql.base import DatabaseWrapper as MySQLDatabaseWrapper
 from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteDatabaseWrapper
+from django.utils import timezone
 
 from pie.apps.core.models import RetiredLearner
 from pie.apps.core.sql import in_integers, insert_ignoring, insert_ignoring_into
