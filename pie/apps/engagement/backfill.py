@@ -1,7 +1,8 @@
 """
 Backfills of course facts from the warehouse: enrollments and course passes that happened
-before PIE listened, read from CSV rows (``intents.intake``) and kept as facts in batches;
-then every learner they touched is evaluated, ``services.EVALUATION_BATCH`` at a time.
+before PIE listened, read from CSV rows by the intake's load command (``intents.intake``)
+and kept as facts in batches (``iter_backfill``); then every learner they touched is
+evaluated, ``services.EVALUATION_BATCH`` at a time (``evaluate_backfilled``).
 
 A row's fact is the state it holds at its source time: an active enrollment at ``created``
 (when it became active), an inactive one at ``modified`` (else the load's time); a pass at
@@ -9,8 +10,7 @@ A row's fact is the state it holds at its source time: an active enrollment at `
 and records nothing. A retired learner's rows are rejected, as every writer's are (ADR 17).
 """
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import NamedTuple
 
@@ -26,6 +26,7 @@ from pie.apps.engagement import services
 from pie.apps.engagement.models import CourseFact, FactKind, LearnerLock
 from pie.apps.intents.exceptions import LearnerRetiredError
 from pie.apps.intents.validation import parse_timestamp
+from pie.apps.intents.writing.batches import BatchRefused, RecordIntentsResult, RejectedRow
 
 # Warehouse column -> row field, for csv_rows.
 ENROLLMENT_COLUMNS = {
@@ -64,17 +65,6 @@ class RowRefused(ValueError):
         super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
 
 
-@dataclass
-class BackfillResult:
-    """What a backfill did: rows read, facts new, rows rejected (row, errors), learners evaluated, intents recorded."""
-
-    rows: int = 0
-    new_facts: int = 0
-    rejected: list[tuple[Mapping, dict[str, str]]] = field(default_factory=list)
-    learners: int = 0
-    intents: int = 0
-
-
 def enrollment_fact(row: Mapping, *, loaded_at: datetime) -> "Fact":
     """The fact of an enrollments row; ``RowRefused`` naming each field at fault."""
     errors: dict[str, str] = {}
@@ -103,41 +93,75 @@ def pass_fact(row: Mapping) -> "Fact":
     return Fact(lms_user_id=learner, run_key=run_key, kind=FactKind.PASSING, time=passed_at, active=True, mode="")
 
 
-def backfill(rows: Iterable[Mapping], *, fact_of: Callable[[Mapping], "Fact"]) -> BackfillResult:
-    """Keep the facts of ``rows`` (``fact_of`` makes each), a batch a transaction; then evaluate their learners."""
-    result, touched = BackfillResult(), set()
-    for batch in batches(rows, BATCH_SIZE):
-        result.rows += len(batch)
-        facts, sources = [], []
+def iter_backfill(
+    rows: Iterable[Mapping],
+    *,
+    fact_of: Callable[[Mapping], "Fact"],
+    touched: set[int],
+    batch_size: int = BATCH_SIZE,
+    dry_run: bool = False,
+    keep: Callable[[RecordIntentsResult, list[Mapping]], bool] | None = None,
+) -> Iterator[RecordIntentsResult]:
+    """
+    Keep the facts of ``rows`` (``fact_of`` makes each), ``batch_size`` rows a transaction,
+    yielding what each batch did, in the intake's terms: ``inserted`` new facts, ``duplicates``
+    facts already kept, ``rejected`` rows (in the order of their lines). The learners of the
+    facts kept, new or not, are added to ``touched``, for ``evaluate_backfilled``. ``keep``,
+    if given, sees what a batch did and its rows before it is committed: False rolls it back
+    and raises ``BatchRefused``. With ``dry_run``, nothing is written: the facts already kept
+    and the retired learners are read.
+    """
+    for batch in batches(rows, batch_size):
+        facts, sources, rejected = [], [], []
         for row in batch:
             try:
                 facts.append(fact_of(row))
                 sources.append(row)
             except RowRefused as refused:
-                result.rejected.append((row, refused.errors))
-        kept = _keep(facts, sources, result)
-        touched.update(fact.lms_user_id for fact in kept)
-    result.intents = services.evaluate_in_batches(
-        touched, catalog_of=RememberedCatalog(), what="evaluating the learners of a backfill"
+                rejected.append(RejectedRow(row=row, errors=refused.errors))
+        result, kept = (_dry_run if dry_run else _keep)(facts, sources, rejected, batch=batch, keep=keep)
+        if not dry_run:
+            touched.update(fact.lms_user_id for fact in kept)
+        yield result
+
+
+def evaluate_backfilled(touched: set[int]) -> int:
+    """Evaluate the learners a backfill touched, ``EVALUATION_BATCH`` at a time; return the intents recorded."""
+    return services.evaluate_in_batches(
+        touched, catalog_of=RememberedCatalog(), what="evaluating a backfill's learners"
     )
-    result.learners = len(touched)
-    return result
 
 
-def _keep(facts: list["Fact"], sources: list[Mapping], result: BackfillResult) -> list["Fact"]:
+def _keep(facts: list["Fact"], sources: list[Mapping], rejected: list[RejectedRow], *, batch, keep):
     """Insert a batch's new facts in one transaction, refusing a retired learner's rows (ADR 17)."""
-    while facts:
+    while True:
+
+        def write(facts: list["Fact"] = facts, rejected: list[RejectedRow] = rejected) -> RecordIntentsResult:
+            inserted = _insert(facts) if facts else 0
+            result = _result(inserted, facts, rejected)
+            if keep is not None and not keep(result, batch):
+                raise BatchRefused(result)
+            return result
+
         try:
-            result.new_facts += serialised(lambda facts=facts: _insert(facts), what="keeping a batch of course facts")
-            return facts
+            return serialised(write, what="keeping a batch of course facts"), facts
         except _Retired as found:
             # Rolled back: written again without the retired learners, whose rows are rejected.
-            errors = LearnerRetiredError().errors
-            pairs = list(zip(facts, sources, strict=True))
-            result.rejected.extend((row, errors) for fact, row in pairs if fact.lms_user_id in found.retired)
-            kept = [(fact, row) for fact, row in pairs if fact.lms_user_id not in found.retired]
-            facts, sources = [fact for fact, _ in kept], [row for _, row in kept]
-    return facts
+            facts, sources, rejected = _without_retired(facts, sources, rejected, found.retired)
+
+
+def _dry_run(facts: list["Fact"], sources: list[Mapping], rejected: list[RejectedRow], *, batch, keep):
+    """What ``_keep`` would do, by reading: the batch's retired learners, and its facts already kept."""
+    learners = {fact.lms_user_id for fact in facts}
+    retired = retirement.retired_among_hashes(retirement.hashes_of_learners(learners)) if learners else set()
+    facts, sources, rejected = _without_retired(facts, sources, rejected, retired)
+    kept = set(
+        CourseFact.objects.filter(lms_user_id__in={fact.lms_user_id for fact in facts}).values_list(
+            "lms_user_id", "run_key", "kind", "time"
+        )
+    )
+    new = {fact[:4] for fact in facts} - kept
+    return _result(len(new), facts, rejected), facts
 
 
 def _insert(facts: list["Fact"]) -> int:
@@ -153,6 +177,22 @@ def _insert(facts: list["Fact"]) -> int:
     if retired:
         raise _Retired(retired)
     return inserted
+
+
+def _without_retired(facts, sources, rejected, retired: set[int]):
+    if not retired:
+        return facts, sources, rejected
+    errors = LearnerRetiredError().errors
+    pairs = list(zip(facts, sources, strict=True))
+    rejected = rejected + [RejectedRow(row=row, errors=errors) for fact, row in pairs if fact.lms_user_id in retired]
+    kept = [(fact, row) for fact, row in pairs if fact.lms_user_id not in retired]
+    return [fact for fact, _ in kept], [row for _, row in kept], rejected
+
+
+def _result(inserted: int, facts: list["Fact"], rejected: list[RejectedRow]) -> RecordIntentsResult:
+    # The report merges them with the reader's malformed records by line.
+    ordered = sorted(rejected, key=lambda rejected_row: rejected_row.row["line"])
+    return RecordIntentsResult(inserted=inserted, duplicates=len(facts) - inserted, rejected=ordered)
 
 
 class RememberedCatalog:
