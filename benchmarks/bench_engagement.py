@@ -113,7 +113,7 @@ def backfill(url: str, path) -> dict:
     output, status, rss, wall, errors = run_child(argv, env=child_env(url))
     if status not in (0, 2):
         sys.exit(f"bulk_insert_enrollments failed ({status}): {errors}")
-    found = re.search(r"recorded (\d+) intents", output)
+    found = re.search(r"recorded (\d+) intents?", output)
     return {"wall_seconds": wall, "peak_rss": rss, "intents": int(found.group(1)), "summary": output.strip()}
 
 

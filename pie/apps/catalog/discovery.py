@@ -16,13 +16,12 @@ from dataclasses import dataclass
 
 import requests
 from edx_rest_api_client.client import OAuthAPIClient
-from opaque_keys import InvalidKeyError
-from opaque_keys.edx.keys import CourseKey
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from pie.apps.catalog.models import ProgramStatus
+from pie.apps.catalog.run_keys import RUN_KEY_RULE, is_countable_run_key
 
 # Attempts after the first, for a page that failed with a server error or did not answer.
 RETRIES = 3
@@ -165,11 +164,9 @@ def _program(item, *, page: int) -> ListedProgram:
 
 
 def _run_key(run, program_uuid: uuid.UUID) -> str:
+    """A listed run's key, if it is one that can count (``run_keys``): a CCX or library key stops the copy."""
     key = run.get("key") if isinstance(run, dict) else None
-    try:
-        CourseKey.from_string(key)
-    except (InvalidKeyError, TypeError):
-        raise CatalogUnavailable(f"program {program_uuid}: run {key!r} is not a course run key") from None
-    if len(key) > 255:
-        raise CatalogUnavailable(f"program {program_uuid}: run key {key[:40]!r}... is too long")
+    if not is_countable_run_key(key):
+        shown = f"{key[:40]!r}..." if isinstance(key, str) and len(key) > 40 else repr(key)
+        raise CatalogUnavailable(f"program {program_uuid}: run {shown}: {RUN_KEY_RULE}")
     return key

@@ -1,49 +1,18 @@
 """
-Which programs count a course run: the catalog's read rule.
+Which programs count a course run: the catalog's read rules (``api`` is their public face).
 
 A run counts for the programs that list it. A run that no program of the catalog lists
 (one published after the last copy) belongs to the course its key names (``org+course``),
-and counts for every program of that course. A CCX run (``ccx-v1:``) never counts, nor a
-key that is not a course run's. Only programs of ``COUNTED_STATUSES`` count (ADR 22).
+and counts for every program of that course. Only a key that ``run_keys`` says can count
+does (no CCX or library key). Only programs of ``COUNTED_STATUSES`` count (ADR 22).
 """
 
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from opaque_keys import InvalidKeyError
-from opaque_keys.edx.keys import CourseKey
-
 from pie.apps.catalog.models import COUNTED_STATUSES, ProgramCourse, ProgramRun
-
-
-def course_key_of_run(run_key: str) -> str | None:
-    """The course key (``org+course``) a run key names; None for a CCX key or one that is not a run's."""
-    try:
-        key = CourseKey.from_string(run_key)
-    except (InvalidKeyError, TypeError):
-        return None
-    if getattr(key, "CANONICAL_NAMESPACE", None) != "course-v1":
-        return None  # a CCX run (ccx-v1:) or another kind of key
-    return f"{key.org}+{key.course}"
-
-
-def programs_counting_run(run_key: str) -> dict[uuid.UUID, str]:
-    """The programs that count ``run_key``, each with its course's key (two queries at most)."""
-    course_key = course_key_of_run(run_key)
-    if course_key is None:
-        return {}
-    listing = ProgramRun.objects.filter(run_key=run_key).values_list(
-        "course__program__uuid", "course__course_key", "course__program__status"
-    )
-    listed = list(listing)
-    if listed:
-        return {program: course for program, course, status in listed if status in COUNTED_STATUSES}
-    return dict(
-        ProgramCourse.objects.filter(course_key=course_key, program__status__in=COUNTED_STATUSES).values_list(
-            "program__uuid", "course_key"
-        )
-    )
+from pie.apps.catalog.run_keys import course_key_of_run
 
 
 @dataclass(frozen=True)
@@ -62,7 +31,10 @@ class CountedRuns:
 
 
 def counted_runs(run_keys: Iterable[str]) -> CountedRuns:
-    """``programs_counting_run`` for many runs at once, with the programs' whole course lists (three queries)."""
+    """
+    Which programs count each of ``run_keys`` (the module's rule), with those programs' whole
+    course lists: three queries at most, whatever the number of runs.
+    """
     run_keys = set(run_keys)
     listed = list(
         ProgramRun.objects.filter(run_key__in=run_keys).values_list(
@@ -99,3 +71,18 @@ def counted_runs(run_keys: Iterable[str]) -> CountedRuns:
         runs={key: frozenset(runs) for key, runs in counts.items()},
         programs_of_run={run_key: frozenset(programs) for run_key, programs in programs_of_run.items()},
     )
+
+
+def run_keys_and_courses(program_uuids: Iterable[uuid.UUID]) -> tuple[frozenset[str], frozenset[str]]:
+    """
+    The run keys the programs list and their course keys, whatever their status (one query):
+    a run of one of the programs is listed, or starts with one of its courses' ``run_key_prefixes``.
+    """
+    runs, courses = set(), set()
+    for course_key, run_key in ProgramCourse.objects.filter(program__uuid__in=list(program_uuids)).values_list(
+        "course_key", "runs__run_key"
+    ):
+        courses.add(course_key)
+        if run_key is not None:
+            runs.add(run_key)
+    return frozenset(runs), frozenset(courses)

@@ -53,7 +53,7 @@ def replace_catalog(listed: Iterable[ListedProgram], *, delete: bool, copied_at:
         Program.objects.filter(uuid__in=outcome.changed).delete()
         _write([listed_by_uuid[program_uuid] for program_uuid in rewritten], changed_at=copied_at)
         if rewritten:
-            catalog_changed.send(sender=CopyOutcome, program_uuids=rewritten, copied_at=copied_at)
+            catalog_changed.send(sender=None, program_uuids=rewritten, copied_at=copied_at)
     return outcome
 
 

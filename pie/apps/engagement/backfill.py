@@ -1,7 +1,8 @@
 """
 Backfills of course facts from the warehouse: enrollments and course passes that happened
-before PIE listened, read from CSV rows (``intents.intake``) and kept as facts in batches;
-then every learner they touched is evaluated, ``services.EVALUATION_BATCH`` at a time.
+before PIE listened, read from CSV rows by the intake's load command (``intents.intake``)
+and kept as facts in batches (``iter_backfill``); then every learner they touched is
+evaluated, ``services.EVALUATION_BATCH`` at a time (``evaluate_backfilled``).
 
 A row's fact is the state it holds at its source time: an active enrollment at ``created``
 (when it became active), an inactive one at ``modified`` (else the load's time); a pass at
@@ -10,25 +11,23 @@ and records nothing. A retired learner's rows are rejected, as every writer's ar
 """
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
-from itertools import islice
 from typing import NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models.constants import OnConflict
-from opaque_keys import InvalidKeyError
-from opaque_keys.edx.keys import CourseKey
 
-from pie.apps.catalog.selectors import CountedRuns, counted_runs
+from pie.apps.catalog.api import RUN_KEY_RULE, CountedRuns, counted_runs, is_countable_run_key
 from pie.apps.core import retirement
 from pie.apps.core.exceptions import LearnerRetiredError
+from pie.apps.core.iterables import batches
 from pie.apps.core.lms import LMS_USER_ID_RULE, parse_lms_user_id
+from pie.apps.core.sql import insert_ignoring
 from pie.apps.core.transactions import serialised
 from pie.apps.engagement import services
+from pie.apps.engagement.exceptions import InvalidFactError
 from pie.apps.engagement.models import CourseFact, FactKind, LearnerLock
 from pie.apps.intents.validation import TimestampOutOfRangeError, parse_timestamp
+from pie.apps.intents.writing.batches import BatchRefused, RecordIntentsResult, RejectedRow
 
 # Warehouse column -> row field, for csv_rows.
 ENROLLMENT_COLUMNS = {
@@ -59,27 +58,8 @@ class Fact(NamedTuple):
 _TRUE, _FALSE = {"1", "true", "t", "yes", "y"}, {"0", "false", "f", "no", "n"}
 
 
-class RowRefused(ValueError):
-    """A row that makes no fact: ``errors`` maps each field at fault to a message."""
-
-    def __init__(self, errors: dict[str, str]):
-        self.errors = errors
-        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
-
-
-@dataclass
-class BackfillResult:
-    """What a backfill did: rows read, facts new, rows rejected (row, errors), learners evaluated, intents recorded."""
-
-    rows: int = 0
-    new_facts: int = 0
-    rejected: list[tuple[Mapping, dict[str, str]]] = field(default_factory=list)
-    learners: int = 0
-    intents: int = 0
-
-
 def enrollment_fact(row: Mapping, *, loaded_at: datetime) -> "Fact":
-    """The fact of an enrollments row; ``RowRefused`` naming each field at fault."""
+    """The fact of an enrollments row; ``InvalidFactError`` naming each field at fault."""
     errors: dict[str, str] = {}
     learner, run_key = _learner(row, errors), _run_key(row, errors)
     active = str(row.get("is_active", "")).strip().casefold()
@@ -91,94 +71,121 @@ def enrollment_fact(row: Mapping, *, loaded_at: datetime) -> "Fact":
     created = _time(row, "created", errors)
     modified = _time(row, "modified", errors) if str(row.get("modified", "")).strip() else None
     if errors:
-        raise RowRefused(errors)
+        raise InvalidFactError(errors)
     is_active = active in _TRUE
     time = created if is_active else (modified or loaded_at)
     return Fact(lms_user_id=learner, run_key=run_key, kind=FactKind.ENROLLMENT, time=time, active=is_active, mode=mode)
 
 
 def pass_fact(row: Mapping) -> "Fact":
-    """The fact of a course-passes row (passing as of ``passed_at``); ``RowRefused`` naming each field at fault."""
+    """The fact of a course-passes row (passing as of ``passed_at``); ``InvalidFactError`` naming each field."""
     errors: dict[str, str] = {}
     learner, run_key, passed_at = _learner(row, errors), _run_key(row, errors), _time(row, "passed_at", errors)
     if errors:
-        raise RowRefused(errors)
+        raise InvalidFactError(errors)
     return Fact(lms_user_id=learner, run_key=run_key, kind=FactKind.PASSING, time=passed_at, active=True, mode="")
 
 
-def backfill(rows: Iterable[Mapping], *, fact_of: Callable[[Mapping], "Fact"]) -> BackfillResult:
-    """Keep the facts of ``rows`` (``fact_of`` makes each), a batch a transaction; then evaluate their learners."""
-    result, touched = BackfillResult(), set()
-    for batch in _batches(rows):
-        result.rows += len(batch)
-        facts, sources = [], []
+def iter_backfill(
+    rows: Iterable[Mapping],
+    *,
+    fact_of: Callable[[Mapping], "Fact"],
+    touched: set[int],
+    batch_size: int = BATCH_SIZE,
+    dry_run: bool = False,
+    keep: Callable[[RecordIntentsResult, list[Mapping]], bool] | None = None,
+) -> Iterator[RecordIntentsResult]:
+    """
+    Keep the facts of ``rows`` (``fact_of`` makes each), ``batch_size`` rows a transaction,
+    yielding what each batch did, in the intake's terms: ``inserted`` new facts, ``duplicates``
+    facts already kept, ``rejected`` rows (in the order of their lines). The learners of the
+    facts kept, new or not, are added to ``touched``, for ``evaluate_backfilled``. ``keep``,
+    if given, sees what a batch did and its rows before it is committed: False rolls it back
+    and raises ``BatchRefused``. With ``dry_run``, nothing is written: the facts already kept
+    and the retired learners are read.
+    """
+    for batch in batches(rows, batch_size):
+        facts, sources, rejected = [], [], []
         for row in batch:
             try:
                 facts.append(fact_of(row))
                 sources.append(row)
-            except RowRefused as refused:
-                result.rejected.append((row, refused.errors))
-        kept = _keep(facts, sources, result)
-        touched.update(fact.lms_user_id for fact in kept)
-    learners = sorted(touched)
-    catalog_of = RememberedCatalog()
-    for start in range(0, len(learners), services.EVALUATION_BATCH):
-        chunk = learners[start : start + services.EVALUATION_BATCH]
-
-        def evaluate(chunk: list[int] = chunk) -> int:
-            list(LearnerLock.objects.select_for_update().filter(lms_user_id__in=chunk).values_list("pk"))
-            return len(services.evaluate_learners(chunk, catalog_of=catalog_of))
-
-        result.intents += serialised(evaluate, what="evaluating the learners of a backfill")
-    result.learners = len(learners)
-    return result
+            except InvalidFactError as refused:
+                rejected.append(RejectedRow(row=row, errors=refused.errors))
+        result, kept = (_dry_run if dry_run else _keep)(facts, sources, rejected, batch=batch, keep=keep)
+        if not dry_run:
+            touched.update(fact.lms_user_id for fact in kept)
+        yield result
 
 
-def _keep(facts: list["Fact"], sources: list[Mapping], result: BackfillResult) -> list["Fact"]:
+def evaluate_backfilled(touched: set[int]) -> int:
+    """Evaluate the learners a backfill touched, ``EVALUATION_BATCH`` at a time; return the intents recorded."""
+    return services.evaluate_in_batches(
+        touched, catalog_of=RememberedCatalog(), what="evaluating a backfill's learners"
+    )
+
+
+def _keep(facts: list["Fact"], sources: list[Mapping], rejected: list[RejectedRow], *, batch, keep):
     """Insert a batch's new facts in one transaction, refusing a retired learner's rows (ADR 17)."""
-    while facts:
+    while True:
+
+        def write(facts: list["Fact"] = facts, rejected: list[RejectedRow] = rejected) -> RecordIntentsResult:
+            inserted = _insert(facts) if facts else 0
+            result = _result(inserted, facts, rejected)
+            if keep is not None and not keep(result, batch):
+                raise BatchRefused(result)
+            return result
+
         try:
-            result.new_facts += serialised(lambda facts=facts: _insert(facts), what="keeping a batch of course facts")
-            return facts
+            return serialised(write, what="keeping a batch of course facts"), facts
         except _Retired as found:
             # Rolled back: written again without the retired learners, whose rows are rejected.
-            errors = LearnerRetiredError().errors
-            pairs = list(zip(facts, sources, strict=True))
-            result.rejected.extend((row, errors) for fact, row in pairs if fact.lms_user_id in found.retired)
-            kept = [(fact, row) for fact, row in pairs if fact.lms_user_id not in found.retired]
-            facts, sources = [fact for fact, _ in kept], [row for _, row in kept]
-    return facts
+            facts, sources, rejected = _without_retired(facts, sources, rejected, found.retired)
+
+
+def _dry_run(facts: list["Fact"], sources: list[Mapping], rejected: list[RejectedRow], *, batch, keep):
+    """What ``_keep`` would do, by reading: the batch's retired learners, and its facts already kept."""
+    learners = {fact.lms_user_id for fact in facts}
+    retired = retirement.retired_among_hashes(retirement.hashes_of_learners(learners)) if learners else set()
+    facts, sources, rejected = _without_retired(facts, sources, rejected, retired)
+    kept = set(
+        CourseFact.objects.filter(lms_user_id__in={fact.lms_user_id for fact in facts}).values_list(
+            "lms_user_id", "run_key", "kind", "time"
+        )
+    )
+    new = {fact[:4] for fact in facts} - kept
+    return _result(len(new), facts, rejected), facts
 
 
 def _insert(facts: list["Fact"]) -> int:
     """Insert ``facts`` (those not kept yet), then read their learners' hashes with a lock; return how many were new."""
     learners = {fact.lms_user_id for fact in facts}
-    _insert_ignoring(LearnerLock, ("lms_user_id",), [(learner,) for learner in learners])
-    adapt = connections[DEFAULT_DB_ALIAS].ops.adapt_datetimefield_value
-    inserted = _insert_ignoring(CourseFact, Fact._fields, [(*fact[:3], adapt(fact.time), *fact[4:]) for fact in facts])
+    db = connections[DEFAULT_DB_ALIAS]
+    insert_ignoring(db, LearnerLock, ("lms_user_id",), [(learner,) for learner in learners])
+    adapt = db.ops.adapt_datetimefield_value
+    inserted = insert_ignoring(
+        db, CourseFact, Fact._fields, [(*fact[:3], adapt(fact.time), *fact[4:]) for fact in facts]
+    )
     retired = retirement.retired_among_hashes(retirement.hashes_of_learners(learners), lock=True)
     if retired:
         raise _Retired(retired)
     return inserted
 
 
-def _insert_ignoring(model, names: tuple[str, ...], rows: list[tuple]) -> int:
-    """
-    The backend's "insert, ignoring conflicts" of ``rows`` (values of ``names``) through the
-    driver's ``executemany``: the SQL ``bulk_create(ignore_conflicts=True)`` sends, without
-    a model instance per row. Its row count is how many were new.
-    """
-    db = connections[DEFAULT_DB_ALIAS]
-    columns = ", ".join(db.ops.quote_name(model._meta.get_field(name).column) for name in names)
-    sql = "{insert} {table} ({columns}) VALUES ({values})".format(
-        insert=db.ops.insert_statement(on_conflict=OnConflict.IGNORE),
-        table=db.ops.quote_name(model._meta.db_table),
-        columns=columns,
-        values=", ".join(["%s"] * len(names)),
-    )
-    with db.cursor() as cursor:
-        cursor.executemany(sql, rows)
-        return cursor.rowcount
+def _without_retired(facts, sources, rejected, retired: set[int]):
+    if not retired:
+        return facts, sources, rejected
+    errors = LearnerRetiredError().errors
+    pairs = list(zip(facts, sources, strict=True))
+    rejected = rejected + [RejectedRow(row=row, errors=errors) for fact, row in pairs if fact.lms_user_id in retired]
+    kept = [(fact, row) for fact, row in pairs if fact.lms_user_id not in retired]
+    return [fact for fact, _ in kept], [row for _, row in kept], rejected
+
+
+def _result(inserted: int, facts: list["Fact"], rejected: list[RejectedRow]) -> RecordIntentsResult:
+    # The report merges them with the reader's malformed records by line.
+    ordered = sorted(rejected, key=lambda rejected_row: rejected_row.row["line"])
+    return RecordIntentsResult(inserted=inserted, duplicates=len(facts) - inserted, rejected=ordered)
 
 
 class RememberedCatalog:
@@ -210,12 +217,6 @@ class _Retired(Exception):
         self.retired = retired
 
 
-def _batches(rows: Iterable[Mapping]) -> Iterator[list[Mapping]]:
-    iterator = iter(rows)
-    while batch := list(islice(iterator, BATCH_SIZE)):
-        yield batch
-
-
 def _learner(row: Mapping, errors: dict) -> int | None:
     try:
         return parse_lms_user_id(row.get("lms_user_id"))
@@ -226,22 +227,10 @@ def _learner(row: Mapping, errors: dict) -> int | None:
 
 def _run_key(row: Mapping, errors: dict) -> str | None:
     run_key = str(row.get("run_key", "")).strip()
-    if not _is_run_key(run_key):
-        errors["run_key"] = "Not a course run key (course-v1:org+course+run)."
+    if not is_countable_run_key(run_key):
+        errors["run_key"] = RUN_KEY_RULE
         return None
-    if len(run_key) > 255:
-        errors["run_key"] = "Longer than 255 characters."
     return run_key
-
-
-@lru_cache(maxsize=100_000)
-def _is_run_key(text: str) -> bool:
-    """Whether ``text`` is a course run's key (a file names a few thousand runs: each is parsed once)."""
-    try:
-        CourseKey.from_string(text)
-    except InvalidKeyError:
-        return False
-    return True
 
 
 def _time(row: Mapping, name: str, errors: dict) -> datetime | None:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from pie.apps.bus import recording, registry
 from pie.apps.bus.constants import EventOutcome
+from pie.apps.catalog.api import is_countable_run_key
 from pie.apps.core.lms import parse_lms_user_id
 from pie.apps.engagement import services
 from pie.apps.engagement.exceptions import InvalidFactError
@@ -46,7 +47,7 @@ def _write(*, lms_user_id, kind: str, run_key, active: bool, mode: str, time: da
         learner = parse_lms_user_id(lms_user_id)
     except ValueError:
         raise InvalidFactError({"lms_user_id": "The event names no LMS user id PIE can read."}) from None
-    if not isinstance(run_key, str) or not 0 < len(run_key) <= 255:
+    if not is_countable_run_key(run_key):
         raise InvalidFactError({"run_key": "The event names no course run."})
     if kind == FactKind.ENROLLMENT:
         outcome = services.record_enrollment(lms_user_id=learner, run_key=run_key, is_active=active, mode=mode, at=time)

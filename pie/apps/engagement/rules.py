@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from pie.apps.catalog.selectors import CountedRuns
+from pie.apps.catalog.api import CountedRuns
 from pie.apps.engagement.models import FactKind
 from pie.apps.intents.constants import IntentCertainty, IntentReason
 

@@ -9,17 +9,18 @@ hash is read with a lock: a retired learner's fact is rolled back and refused.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection
 from django.db.models import Q
 
-from pie.apps.catalog.models import ProgramCourse, ProgramRun
-from pie.apps.catalog.selectors import CountedRuns, counted_runs
+from pie.apps.catalog import api as catalog
+from pie.apps.catalog.api import CountedRuns
 from pie.apps.core import retirement
 from pie.apps.core.exceptions import LearnerRetiredError
+from pie.apps.core.iterables import batches
 from pie.apps.core.transactions import serialised
 from pie.apps.engagement import rules
 from pie.apps.engagement.models import CourseFact, FactKind, LearnerLock, ProgramRuleState
@@ -67,7 +68,9 @@ def forget_learner(lms_user_id: int) -> int:
 
 def _record_fact(fact: CourseFact) -> FactOutcome:
     def write() -> FactOutcome:
-        _lock(fact.lms_user_id)
+        # The learner's lock row is made by their first fact (a backfill makes its learners' in bulk).
+        LearnerLock.objects.get_or_create(lms_user_id=fact.lms_user_id)
+        lock_learners([fact.lms_user_id])
         key = {"lms_user_id": fact.lms_user_id, "run_key": fact.run_key, "kind": fact.kind, "time": fact.time}
         if CourseFact.objects.filter(**key).exists():
             return FactOutcome(changed=False)
@@ -79,10 +82,13 @@ def _record_fact(fact: CourseFact) -> FactOutcome:
     return serialised(write, what="recording a course fact")
 
 
-def _lock(lms_user_id: int) -> None:
-    """Hold the learner's lock row to the end of the transaction (made on the learner's first fact)."""
-    LearnerLock.objects.get_or_create(lms_user_id=lms_user_id)
-    LearnerLock.objects.select_for_update().filter(lms_user_id=lms_user_id).exists()
+def lock_learners(lms_user_ids: list[int]) -> None:
+    """
+    Hold the learners' lock rows (``LearnerLock``, made by a learner's first fact) to the end
+    of the transaction, in one read: whoever writes a learner's facts or evaluates them
+    takes it, so two writers never evaluate one learner at once.
+    """
+    list(LearnerLock.objects.select_for_update().filter(lms_user_id__in=lms_user_ids).values_list("pk"))
 
 
 def evaluate_learner(lms_user_id: int) -> list[dict]:
@@ -97,7 +103,7 @@ def evaluate_learners(
     lms_user_ids: list[int],
     *,
     completed_at: datetime | None = None,
-    catalog_of: Callable[[set[str]], CountedRuns] = counted_runs,
+    catalog_of: Callable[[set[str]], CountedRuns] = catalog.counted_runs,
 ) -> list[dict]:
     """
     ``evaluate_learner`` for many learners at once, in a fixed number of reads whatever
@@ -112,14 +118,14 @@ def evaluate_learners(
     read = CourseFact.objects.filter(lms_user_id__in=lms_user_ids).values_list(*rules.FACT_FIELDS, named=True)
     for fact in read:
         facts_of.setdefault(fact.lms_user_id, []).append(fact)
-    catalog = catalog_of({fact.run_key for facts in facts_of.values() for fact in facts})
+    counted = catalog_of({fact.run_key for facts in facts_of.values() for fact in facts})
     states = {
         (state.lms_user_id, state.program_uuid, state.reason): state
-        for state in ProgramRuleState.objects.filter(lms_user_id__in=facts_of, program_uuid__in=catalog.courses)
+        for state in ProgramRuleState.objects.filter(lms_user_id__in=facts_of, program_uuid__in=counted.courses)
     }
     recorded, changed_states = [], []
     for lms_user_id, facts in facts_of.items():
-        for (program, reason), completed in rules.completions(facts, catalog).items():
+        for (program, reason), completed in rules.completions(facts, counted).items():
             state = states.get((lms_user_id, program, reason))
             was_complete = state is not None and state.complete
             if completed is not None and not was_complete:
@@ -160,31 +166,46 @@ def reevaluate_programs(program_uuids: list, *, copied_at: datetime) -> int:
     (a catalog copy changed them), ``EVALUATION_BATCH`` learners at a time, each batch under
     its learners' locks; what completes is effective at ``copied_at``. Return the intents recorded.
     """
-    learners = sorted(_learners_of_programs(program_uuids))
-    recorded = 0
-    for start in range(0, len(learners), EVALUATION_BATCH):
-        batch = learners[start : start + EVALUATION_BATCH]
-
-        def evaluate(batch: list[int] = batch) -> int:
-            list(LearnerLock.objects.select_for_update().filter(lms_user_id__in=batch).values_list("pk"))
-            return len(evaluate_learners(batch, completed_at=copied_at))
-
-        recorded += serialised(evaluate, what="evaluating learners after a catalog change")
+    recorded = evaluate_in_batches(
+        _learners_of_programs(program_uuids),
+        completed_at=copied_at,
+        what="evaluating learners after a catalog change",
+    )
     if recorded:
         log.info("Catalog change of %d programs: %d intents recorded", len(program_uuids), recorded)
     return recorded
 
 
+def evaluate_in_batches(
+    lms_user_ids: Iterable[int],
+    *,
+    what: str,
+    completed_at: datetime | None = None,
+    catalog_of: Callable[[set[str]], CountedRuns] = catalog.counted_runs,
+) -> int:
+    """
+    ``evaluate_learners`` for the learners, in order, ``EVALUATION_BATCH`` at a time: each
+    batch in a transaction of its own (``serialised``, ``what`` naming it) under its
+    learners' locks (``lock_learners``). Return the intents recorded.
+    """
+    recorded = 0
+    for batch in batches(sorted(set(lms_user_ids)), EVALUATION_BATCH):
+
+        def evaluate(batch: list[int] = batch) -> int:
+            lock_learners(batch)
+            return len(evaluate_learners(batch, completed_at=completed_at, catalog_of=catalog_of))
+
+        recorded += serialised(evaluate, what=what)
+    return recorded
+
+
 def _learners_of_programs(program_uuids: list) -> set[int]:
     """The learners with a fact in a run the programs list, or in any run of their courses (two reads)."""
-    listed = ProgramRun.objects.filter(course__program__uuid__in=program_uuids).values("run_key")
-    learners = set(CourseFact.objects.filter(run_key__in=listed).values_list("lms_user_id", flat=True).distinct())
-    course_keys = set(
-        ProgramCourse.objects.filter(program__uuid__in=program_uuids).values_list("course_key", flat=True)
-    )
-    if course_keys:
-        prefixes = Q()
-        for course_key in course_keys:
-            prefixes |= Q(run_key__startswith=f"course-v1:{course_key}+")
-        learners.update(CourseFact.objects.filter(prefixes).values_list("lms_user_id", flat=True).distinct())
-    return learners
+    listed, course_keys = catalog.run_keys_and_courses(program_uuids)
+    if not listed and not course_keys:
+        return set()
+    runs = Q(run_key__in=listed)
+    for course_key in course_keys:
+        for prefix in catalog.run_key_prefixes(course_key):
+            runs |= Q(run_key__startswith=prefix)
+    return set(CourseFact.objects.filter(runs).values_list("lms_user_id", flat=True).distinct())

@@ -144,13 +144,26 @@ class TestACopyThatCannotFinishChangesNothing:
                 b'{"results": [{"uuid": "%s", "title": "T", "status": "active", '
                 b'"courses": [{"key": "edX+A", "course_runs": [{"key": "edX A run"}]}]}], "next": null}'
                 % str(P1).encode(),
-                "is not a course run key",
+                "run 'edX A run': Not a course run key that can count",
             ),
         ],
     )
     def test_an_answer_of_another_shape(self, discovery, answer, match):
         discovery.page_faults = {1: [answer]}
         self.fails(match)
+
+    @pytest.mark.parametrize(
+        ("run_key", "shown"),
+        [
+            ("ccx-v1:edX+A+1T2025+ccx@3", "'ccx-v1:edX+A+1T2025+ccx@3'"),
+            ("library-v1:edX+Lib", "'library-v1:edX+Lib'"),
+            ("course-v1:edX+A+" + "x" * 250, "'course-v1:edX+A+xxxxxxxxxxxxxxxxxxxxxxxx'..."),
+        ],
+    )
+    def test_a_run_key_that_cannot_count_stops_the_copy(self, discovery, run_key, shown):
+        # The run-key rule of every door (catalog.run_keys): a CCX or library key, or one too long.
+        discovery.programs = [program(P1, "Renamed", courses={"edX+A": [RUN_A1, run_key]})]
+        self.fails(f"program {P1}: run {shown}: Not a course run key that can count")
 
     def test_a_discovery_that_never_answers_fails_in_bounded_time(self, discovery, settings):
         settings.PIE_CATALOG_REQUEST_TIMEOUT_SECONDS = 0.3

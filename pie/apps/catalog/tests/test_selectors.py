@@ -1,4 +1,4 @@
-"""Which programs count a course run (``selectors.programs_counting_run``)."""
+"""Which programs count course runs (``selectors.counted_runs``), and the runs and courses of programs."""
 
 import uuid
 from datetime import UTC, datetime
@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from pie.apps.catalog.discovery import ListedProgram
-from pie.apps.catalog.selectors import course_key_of_run, programs_counting_run
+from pie.apps.catalog.selectors import CountedRuns, counted_runs, run_keys_and_courses
 from pie.apps.catalog.services import replace_catalog
 
 DATA, DESIGN, OLD, DRAFT = (uuid.UUID(int=n, version=4) for n in (1, 2, 3, 4))
@@ -35,42 +35,53 @@ def catalog():
     )
 
 
+def programs_counting(run_key: str) -> dict[uuid.UUID, str]:
+    """What ``counted_runs`` says of one run: each program that counts it, with the course it counts for."""
+    answer = counted_runs([run_key])
+    return {program: course for (program, course), runs in answer.runs.items() if run_key in runs}
+
+
 @pytest.mark.django_db
 @pytest.mark.usefixtures("catalog")
-class TestProgramsCountingRun:
+class TestCountedRuns:
     def test_a_listed_run_counts_for_the_programs_that_list_it(self):
-        assert programs_counting_run("course-v1:edX+A+2T2025") == {DATA: "edX+A", DESIGN: "edX+A"}
+        assert programs_counting("course-v1:edX+A+2T2025") == {DATA: "edX+A", DESIGN: "edX+A"}
 
     def test_a_run_a_program_leaves_out_does_not_count_for_it(self):
-        assert programs_counting_run("course-v1:edX+A+1T2025") == {DATA: "edX+A"}
+        assert programs_counting("course-v1:edX+A+1T2025") == {DATA: "edX+A"}
 
     def test_a_run_no_program_lists_counts_for_every_program_of_its_course(self):
-        assert programs_counting_run("course-v1:edX+A+3T2026") == {DATA: "edX+A", DESIGN: "edX+A"}
-        assert programs_counting_run("course-v1:edX+B+9T2030") == {DATA: "edX+B", OLD: "edX+B"}
+        assert programs_counting("course-v1:edX+A+3T2026") == {DATA: "edX+A", DESIGN: "edX+A"}
+        assert programs_counting("course-v1:edX+B+9T2030") == {DATA: "edX+B", OLD: "edX+B"}
+
+    def test_a_deprecated_slash_key_counts_for_the_programs_of_its_course(self):
+        assert programs_counting("edX/B/2014_T1") == {DATA: "edX+B", OLD: "edX+B"}
 
     def test_only_active_and_retired_programs_count(self):
-        assert programs_counting_run("course-v1:edX+B+1T2020") == {OLD: "edX+B"}
+        assert programs_counting("course-v1:edX+B+1T2020") == {OLD: "edX+B"}
 
     @pytest.mark.parametrize(
-        "run_key", ["ccx-v1:edX+A+2T2025+ccx@3", "course-v1:edX+Z+1T2025", "not a key", "", "edX+A"]
+        "run_key", ["ccx-v1:edX+A+2T2025+ccx@3", "library-v1:edX+A", "course-v1:edX+Z+1T2025", "not a key", "", "edX+A"]
     )
     def test_a_ccx_run_an_unknown_course_or_a_key_of_another_kind_counts_for_none(self, run_key):
-        assert programs_counting_run(run_key) == {}
+        assert counted_runs([run_key]) == CountedRuns(courses={}, runs={}, programs_of_run={})
 
-    def test_a_run_is_two_queries_at_most(self, django_assert_max_num_queries):
-        with django_assert_max_num_queries(2):
-            programs_counting_run("course-v1:edX+A+3T2026")
+    def test_the_answer_carries_the_programs_whole_course_lists(self):
+        answer = counted_runs(["course-v1:edX+A+1T2025", "course-v1:edX+B+1T2020"])
+        assert answer.courses == {DATA: {"edX+A", "edX+B"}, OLD: {"edX+B"}}
+        assert answer.programs_of_run == {"course-v1:edX+A+1T2025": {DATA}, "course-v1:edX+B+1T2020": {OLD}}
+
+    def test_many_runs_are_three_queries_at_most(self, django_assert_max_num_queries):
+        runs = [f"course-v1:edX+{course}+{n}T2026" for course in "AB" for n in range(50)] + ["course-v1:edX+A+2T2025"]
+        with django_assert_max_num_queries(3):
+            counted_runs(runs)
 
 
-@pytest.mark.parametrize(
-    ("run_key", "course_key"),
-    [
-        ("course-v1:edX+DemoX+1T2025", "edX+DemoX"),
-        ("edX/DemoX/2014_T1", "edX+DemoX"),  # a deprecated (slash) key names its course too
-        ("ccx-v1:edX+DemoX+1T2025+ccx@3", None),
-        ("library-v1:edX+Lib", None),
-        ("course-v1:edX+DemoX", None),
-    ],
-)
-def test_the_course_a_run_key_names(run_key, course_key):
-    assert course_key_of_run(run_key) == course_key
+@pytest.mark.django_db
+@pytest.mark.usefixtures("catalog")
+def test_the_runs_and_courses_of_programs_whatever_their_status(django_assert_num_queries):
+    with django_assert_num_queries(1):
+        runs, courses = run_keys_and_courses([DATA, DRAFT])
+    assert runs == {"course-v1:edX+A+1T2025", "course-v1:edX+A+2T2025", "course-v1:edX+B+1T2020"}
+    assert courses == {"edX+A", "edX+B"}
+    assert run_keys_and_courses([uuid.UUID(int=99, version=4)]) == (frozenset(), frozenset())

@@ -1,11 +1,13 @@
-"""``core.sql.in_integers``: a column among thousands of integers, in a statement of one text."""
+"""``core.sql``: a column among thousands of integers in a statement of one text; the insert that ignores conflicts."""
 
 import pytest
 from django.db import connection
+from django.db.backends.mysql.base import DatabaseWrapper as MySQLDatabaseWrapper
 from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteDatabaseWrapper
+from django.utils import timezone
 
 from pie.apps.core.models import RetiredLearner
-from pie.apps.core.sql import in_integers
+from pie.apps.core.sql import in_integers, insert_ignoring, insert_ignoring_into
 
 COLUMN = RetiredLearner._meta.get_field("lms_user_id_hash").column
 
@@ -31,3 +33,27 @@ def test_on_sqlite_every_list_gives_the_same_statement_text():
 def test_a_value_that_is_not_an_int_is_refused(value):
     with pytest.raises((ValueError, TypeError)):
         in_integers(connection, '"x"', [1, value])
+
+
+@pytest.mark.parametrize(
+    ("wrapper", "head"),
+    [
+        (SQLiteDatabaseWrapper, 'INSERT OR IGNORE INTO "intents_retiredlearner" ("lms_user_id_hash") VALUES '),
+        (MySQLDatabaseWrapper, "INSERT IGNORE INTO `intents_retiredlearner` (`lms_user_id_hash`) VALUES "),
+    ],
+)
+def test_the_insert_ignoring_head_of_each_backend(wrapper, head):
+    # The SQL bulk_create(ignore_conflicts=True) sends; no connection is opened to make it.
+    db = wrapper({"NAME": ":memory:", "OPTIONS": {}}, "probe")
+    assert insert_ignoring_into(db, RetiredLearner, ["lms_user_id_hash"]) == head
+
+
+@pytest.mark.django_db
+def test_insert_ignoring_skips_the_rows_a_unique_constraint_refuses_and_counts_the_new(django_assert_num_queries):
+    RetiredLearner.objects.create(lms_user_id_hash=7)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    rows = [(7, now), (8, now), (9, now), (8, now)]
+    with django_assert_num_queries(1):
+        inserted = insert_ignoring(connection, RetiredLearner, ("lms_user_id_hash", "retired"), rows)
+    assert inserted == 2
+    assert sorted(RetiredLearner.objects.values_list("lms_user_id_hash", flat=True)) == [7, 8, 9]

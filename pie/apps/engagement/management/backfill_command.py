@@ -1,78 +1,39 @@
-"""What the two backfill commands share: reading the file, reporting its rejected rows, the summary."""
+"""
+What the two backfill commands share: the intake's load command (``intents.intake.loading``:
+the file, its options, the report of rejected rows, the summary and the exit statuses)
+over ``backfill.iter_backfill``, then the evaluation of the learners the file touched.
+"""
 
-import csv
-from pathlib import Path
-
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DatabaseError
-
-from pie.apps.engagement.backfill import BackfillResult, backfill
-from pie.apps.intents.intake.source import SURROGATE_ESCAPE, CsvSourceError, MalformedRow, csv_rows, open_source
+from pie.apps.engagement.backfill import BATCH_SIZE, evaluate_backfilled, iter_backfill
+from pie.apps.intents.intake.loading import LoadCommand
+from pie.apps.intents.intake.report import LoadReport, plural
 
 
-class BackfillCommand(BaseCommand):
+class BackfillCommand(LoadCommand):
     """A backfill of course facts from a CSV file (``columns``; ``fact_of`` makes each row's fact)."""
 
-    columns: dict[str, str]
-    optional: frozenset[str] = frozenset()
+    record = "course fact"
+    default_batch_size = BATCH_SIZE
 
     def fact_of(self, row):
         raise NotImplementedError
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", help="the CSV file (.gz for gzip), or - for standard input")
-        parser.add_argument(
-            "--errors-file", type=Path, help="write each rejected row there: line_number, rejection_reason, its fields"
+    def handle(self, *args, **options) -> None:
+        self._touched: set[int] = set()
+        super().handle(*args, **options)
+
+    def load_batches(self, rows, *, batch_size: int, dry_run: bool, check_ahead: bool, keep):
+        return iter_backfill(
+            rows, fact_of=self.fact_of, touched=self._touched, batch_size=batch_size, dry_run=dry_run, keep=keep
         )
 
-    def handle(self, *args, file: str, errors_file: Path | None, **options) -> None:
-        try:
-            source = open_source(path=file)
-        except CsvSourceError as error:
-            raise CommandError(str(error)) from error
-        malformed: list[MalformedRow] = []
-        try:
-            reading = csv_rows(
-                source.binary, on_malformed=malformed.append, columns=self.columns, optional=self.optional
-            )
-            result = backfill(reading.rows, fact_of=self.fact_of)
-        except CsvSourceError as error:
-            raise CommandError(f"{file}: {error}") from error
-        except DatabaseError as error:
-            raise CommandError(f"The database failed: {error}; the batches written before it are kept.") from error
-        finally:
-            source.close()
-        rejections = sorted(
-            [(row["line"], self._reason(errors, row), row["fields"]) for row, errors in result.rejected]
-            + [(bad.line, bad.message, bad.fields) for bad in malformed]
-        )
-        for line, reason, _ in rejections:
-            self.stderr.write(f"line {line}: {reason}")
-        if errors_file is not None:
-            self._write_errors(errors_file, rejections, reading.header.names)
-        self.stdout.write(self._summary(file, result, len(rejections)))
-        if rejections:
-            raise CommandError(
-                f"{len(rejections)} rows rejected (listed above); the other rows were loaded", returncode=2
-            )
+    def after_load(self, report: LoadReport) -> dict:
+        """The learners of the facts kept are evaluated (a dry run evaluates nobody)."""
+        if report.dry_run:
+            return {}
+        return {"learners": len(self._touched), "intents": evaluate_backfilled(self._touched)}
 
-    def _reason(self, errors: dict[str, str], row) -> str:
-        column_of = {field: column for column, field in self.columns.items()}
-        return "; ".join(
-            f"{column_of.get(name, name)} {row.get(name, '')!r}: {message}" for name, message in errors.items()
-        )
-
-    @staticmethod
-    def _summary(file: str, result: BackfillResult, rejected: int) -> str:
-        return (
-            f"{file}: read {result.rows + rejected - len(result.rejected)} rows: {result.new_facts} new course facts, "
-            f"{rejected} rejected; evaluated {result.learners} learners, recorded {result.intents} intents."
-        )
-
-    @staticmethod
-    def _write_errors(path: Path, rejections: list, header: list[str]) -> None:
-        with path.open("w", newline="", encoding="utf-8", errors=SURROGATE_ESCAPE) as out:
-            writer = csv.writer(out)
-            writer.writerow(["line_number", "rejection_reason", *header])
-            for line, reason, fields in rejections:
-                writer.writerow([line, reason, *fields])
+    def describe_after_load(self, added: dict) -> str:
+        if not added:
+            return ""
+        return f" Evaluated {plural(added['learners'], 'learner')}, recorded {plural(added['intents'], 'intent')}."

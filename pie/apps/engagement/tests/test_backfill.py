@@ -2,14 +2,14 @@
 
 import gzip
 import io
+import json
 import uuid
 from datetime import UTC, datetime
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from pie.apps.catalog.discovery import ListedProgram
-from pie.apps.catalog.services import replace_catalog
+from pie.apps.catalog.api import ListedProgram, replace_catalog
 from pie.apps.engagement import services
 from pie.apps.engagement.models import CourseFact
 from pie.apps.intents import services as intents
@@ -59,11 +59,12 @@ def test_enrollments_covering_a_program_record_its_maybe_once_however_often_load
         )
     )
     out, _ = run("bulk_insert_enrollments", path)
-    assert "4 new course facts, 0 rejected; evaluated 2 learners, recorded 1 intents." in out
+    assert "read 4 rows in " in out
+    assert out.strip().endswith("created 4, duplicates 0, rejected 0. Evaluated 2 learners, recorded 1 intent.")
     assert intents_of(5) == [("ENROLLED_ALL_COURSES", "MAYBE", datetime(2025, 4, 2, 8, tzinfo=UTC))]
     assert intents_of(6) == []
     out, _ = run("bulk_insert_enrollments", path)
-    assert "0 new course facts, 0 rejected; evaluated 2 learners, recorded 0 intents." in out
+    assert out.strip().endswith("created 0, duplicates 4, rejected 0. Evaluated 2 learners, recorded 0 intents.")
     assert ProgramIntent.objects.count() == 1
 
 
@@ -112,7 +113,7 @@ def test_a_retired_learners_rows_are_rejected(tmp_path):
     intents.retire_learner(lms_user_id=9)
     path = tmp_path / "enrollments.csv"
     path.write_text(ENROLLMENTS + f"9,{A},audit,1,2025-03-01,\n10,{A},audit,1,2025-03-01,\n")
-    with pytest.raises(CommandError, match="1 rows rejected"):
+    with pytest.raises(CommandError, match="1 row rejected"):
         run("bulk_insert_enrollments", path)
     assert not CourseFact.objects.filter(lms_user_id=9).exists()
     assert CourseFact.objects.filter(lms_user_id=10).exists()
@@ -137,3 +138,91 @@ def test_the_queries_do_not_grow_with_the_learners(tmp_path, django_assert_max_n
     with django_assert_max_num_queries(20):
         run("bulk_insert_enrollments", path)
     assert CourseFact.objects.count() == 300
+
+
+@pytest.mark.parametrize(
+    "run_key", ["ccx-v1:edX+A+1T2026+ccx@3", "library-v1:edX+A", "course-v1:edX+A+" + "x" * 240, "edX+A"]
+)
+def test_a_run_key_that_cannot_count_is_a_row_rejected_by_its_line(tmp_path, run_key):
+    # The run-key rule of every door (catalog.api.is_countable_run_key).
+    path = tmp_path / "enrollments.csv"
+    path.write_text(ENROLLMENTS + f"13,{A},audit,1,2025-03-01,\n13,{run_key},audit,1,2025-03-02,\n")
+    errors = tmp_path / "rejected.csv"
+    with pytest.raises(CommandError, match="1 row rejected") as raised:
+        run("bulk_insert_enrollments", path, "--errors-file", errors)
+    assert raised.value.returncode == 2
+    assert list(CourseFact.objects.filter(lms_user_id=13).values_list("run_key", flat=True)) == [A]
+    line = errors.read_text().splitlines()[1]
+    # The report shows a long value cut to 60 characters.
+    assert line.startswith(f"3,\"course_id '{run_key[:57]}")
+    assert "': Not a course run key that can count" in line
+
+
+def test_a_deprecated_slash_run_key_counts_for_its_course(tmp_path):
+    path = tmp_path / "passes.csv"
+    path.write_text(
+        f"user_id,course_id,passed_at\n14,{A},2025-05-01 00:00:00 Z\n14,edX/B/2014_T1,2025-06-01 00:00:00 Z\n"
+    )
+    run("bulk_insert_course_passes", path)
+    assert intents_of(14) == [("ALL_COURSES_COMPLETE", "CERTAIN_YES", datetime(2025, 6, 1, tzinfo=UTC))]
+
+
+def test_a_batch_and_its_evaluation_are_a_fixed_number_of_queries(tmp_path, django_assert_num_queries):
+    # One batch of facts (300 learners), one evaluation batch that records 100 intents.
+    path = tmp_path / "enrollments.csv"
+    rows = "".join(f"{n},{A},audit,1,2025-03-01,\n" for n in range(100, 400))
+    rows += "".join(f"{n},{B},audit,1,2025-03-02,\n" for n in range(100, 200))
+    path.write_text(ENROLLMENTS + rows)
+    # The same number on SQLite and MySQL/MariaDB.
+    with django_assert_num_queries(413):
+        out, _ = run("bulk_insert_enrollments", path)
+    assert out.strip().endswith("created 400, duplicates 0, rejected 0. Evaluated 300 learners, recorded 100 intents.")
+
+
+def test_a_dry_run_counts_by_reading_and_writes_nothing(tmp_path):
+    path = tmp_path / "enrollments.csv"
+    path.write_text(ENROLLMENTS + f"15,{A},audit,1,2025-03-01,\n15,{B},audit,1,2025-03-02,\n")
+    out, _ = run("bulk_insert_enrollments", path, "--dry-run")
+    assert out.strip().endswith("would create 2, duplicates 0, rejected 0. Dry run: nothing was written.")
+    assert not CourseFact.objects.filter(lms_user_id=15).exists()
+    assert intents_of(15) == []
+    run("bulk_insert_enrollments", path)
+    out, _ = run("bulk_insert_enrollments", path, "--dry-run")
+    assert "would create 0, duplicates 2, rejected 0." in out
+
+
+def test_json_ends_the_output_with_the_summary_and_the_evaluation(tmp_path):
+    path = tmp_path / "passes.csv"
+    path.write_text(f"user_id,course_id,passed_at\n16,{A},2025-05-01 00:00:00 Z\n16,{B},2025-06-01 00:00:00 Z\n")
+    out, _ = run("bulk_insert_course_passes", path, "--json", "--batch-size", "1")
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert {key: summary[key] for key in ("rows_read", "created", "duplicates", "rejected", "learners", "intents")} == {
+        "rows_read": 2,
+        "created": 2,
+        "duplicates": 0,
+        "rejected": 0,
+        "learners": 1,
+        "intents": 1,
+    }
+    assert summary["dry_run"] is False
+
+
+def test_max_rejected_stops_the_load_and_keeps_the_batches_before(tmp_path):
+    path = tmp_path / "enrollments.csv"
+    rows = [f"17,{A},audit,1,2025-03-01,", "17,not a run,audit,1,2025-03-01,", f"17,{B},audit,1,2025-03-02,"]
+    path.write_text(ENROLLMENTS + "\n".join(rows) + "\n")
+    with pytest.raises(CommandError, match=r"more than 0 rows rejected \(--max-rejected\): stopped at line") as raised:
+        run("bulk_insert_enrollments", path, "--batch-size", "1", "--max-rejected", "0")
+    assert "kept the batches of the lines up to line 2 (1 new course fact)" in str(raised.value)
+    assert list(CourseFact.objects.filter(lms_user_id=17).values_list("run_key", flat=True)) == [A]
+
+
+def test_a_file_of_many_rejected_rows_streams_them_to_the_errors_file(tmp_path):
+    path = tmp_path / "enrollments.csv"
+    path.write_text(ENROLLMENTS + "".join(f"{n},not a run,audit,1,2025-03-01,\n" for n in range(1, 251)))
+    errors = tmp_path / "rejected.csv"
+    with pytest.raises(CommandError, match="250 rows rejected") as raised:
+        run("bulk_insert_enrollments", path, "--errors-file", errors, "--batch-size", "100")
+    assert raised.value.returncode == 2
+    assert len(errors.read_text().splitlines()) == 251
+    assert not CourseFact.objects.exists()

@@ -10,8 +10,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from pie.apps.catalog.discovery import ListedProgram
-from pie.apps.catalog.services import replace_catalog
+from pie.apps.catalog.api import ListedProgram, replace_catalog
 from pie.apps.engagement.management.commands.produce_demo_enrollments import DEMO_PROGRAM
 from pie.apps.engagement.producing import send_enrollment_event
 from pie.apps.intents.selectors import most_recent_and_certain

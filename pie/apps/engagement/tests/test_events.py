@@ -21,8 +21,7 @@ from openedx_events.learning.signals import (
 
 from pie.apps.bus.models import FailedEvent
 from pie.apps.bus.recording import replay_failed_events
-from pie.apps.catalog.discovery import ListedProgram
-from pie.apps.catalog.services import replace_catalog
+from pie.apps.catalog.api import ListedProgram, replace_catalog
 from pie.apps.engagement.models import CourseFact
 from pie.apps.intents.models import ProgramIntent
 
@@ -99,6 +98,21 @@ def test_an_event_without_a_learner_pie_can_read_is_skipped(lms_user_id, caplog)
     assert not CourseFact.objects.exists()
     assert not FailedEvent.objects.exists()
     assert "Skipped event" in caplog.text
+
+
+@pytest.mark.parametrize("run", ["ccx-v1:edX+A+1T2026+ccx@3", "library-v1:edX+A"])
+def test_an_event_of_a_run_that_cannot_count_is_skipped(run, caplog):
+    # The run-key rule of every door (catalog.api.is_countable_run_key): refused, not kept.
+    COURSE_ENROLLMENT_CREATED.send_event(time=T0, enrollment=enrollment(12, run))
+    assert not CourseFact.objects.exists()
+    assert not FailedEvent.objects.exists()
+    assert "Skipped event" in caplog.text
+
+
+def test_an_event_of_a_deprecated_slash_run_key_counts():
+    COURSE_ENROLLMENT_CREATED.send_event(time=T0, enrollment=enrollment(13, A))
+    COURSE_ENROLLMENT_CREATED.send_event(time=T0 + timedelta(minutes=1), enrollment=enrollment(13, "edX/B/2014_T1"))
+    assert intents(13) == [("ENROLLED_ALL_COURSES", "MAYBE", T0 + timedelta(minutes=1))]
 
 
 @pytest.mark.django_db(transaction=True)  # the refusal is a trigger: DDL, which MySQL commits at once

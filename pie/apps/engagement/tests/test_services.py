@@ -10,8 +10,7 @@ from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pie.apps.catalog.discovery import ListedProgram
-from pie.apps.catalog.services import replace_catalog
+from pie.apps.catalog.api import ListedProgram, replace_catalog
 from pie.apps.core.exceptions import LearnerRetiredError
 from pie.apps.engagement import rules, services
 from pie.apps.engagement.models import CourseFact, LearnerLock, ProgramRuleState
@@ -318,3 +317,27 @@ class TestCatalogChanges:
             self.copy({"edX+A": [A1], "edX+B": [B1]}, 100)
         assert not [query for query in context.captured_queries if "engagement_" in query["sql"]]
         assert intents_of() == []
+
+    def test_a_program_added_finds_its_learners_by_listed_runs_and_by_their_courses_keys(self):
+        # A listed run of another course's key, an unlisted course-v1 run, a deprecated slash key.
+        other_course_run = "course-v1:edX+Renamed+1T2026"
+        enroll(other_course_run, 10)
+        enroll("course-v1:edX+B+7T2026", 11)
+        enroll("edX/C/2014_T1", 12)
+        enroll("edX/C/2014_T1", 13, learner=LEARNER + 1)
+        enroll("course-v1:edX+Cx+1T2026", 14, learner=LEARNER + 1)  # not a run of edX+C
+        self.copy({"edX+A": [other_course_run], "edX+B": [B1], "edX+C": [C1]}, 100)
+        assert intents_of() == [(DATA, "ENROLLED_ALL_COURSES", "MAYBE", at(100))]
+        assert intents_of(LEARNER + 1) == []
+        assert services._learners_of_programs([DATA]) == {LEARNER, LEARNER + 1}
+
+
+@pytest.mark.usefixtures("data_program")
+def test_a_learners_fact_write_is_a_fixed_number_of_queries(django_assert_num_queries):
+    # A new learner's first fact (its lock row made), then the fact that completes a program.
+    # The same numbers on SQLite and MySQL/MariaDB.
+    with django_assert_num_queries(14):
+        enroll(A1, 10)
+    with django_assert_num_queries(16):
+        enroll(B1, 20)
+    assert intents_of() == [(DATA, "ENROLLED_ALL_COURSES", "MAYBE", at(20))]

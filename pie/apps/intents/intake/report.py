@@ -52,13 +52,14 @@ class LoadSummary:
         state = " (interrupted: the rows after these were not read)" if self.interrupted else ""
         note = " Dry run: nothing was written." if self.dry_run else ""
         return (
-            f"{self.file}: read {self.rows_read} rows in {self.elapsed_seconds:.1f} s "
+            f"{self.file}: read {plural(self.rows_read, 'row')} in {self.elapsed_seconds:.1f} s "
             f"({self.rows_per_second:.0f} rows/s){state}: {verb} {self.created}, "
             f"duplicates {self.duplicates}, rejected {self.rejected}.{note}"
         )
 
-    def as_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+    def as_json(self, **added) -> str:
+        """The summary as one JSON object, with what a load adds after its batches (``added``)."""
+        return json.dumps({**asdict(self), **added}, sort_keys=True)
 
 
 class ErrorsFileError(Exception):
@@ -69,7 +70,7 @@ class TooManyRejected(Exception):
     """More rows were rejected than ``--max-rejected`` allows: the load stops."""
 
     def __init__(self, max_rejected: int):
-        super().__init__(f"more than {max_rejected} rows rejected (--max-rejected)")
+        super().__init__(f"more than {plural(max_rejected, 'row')} rejected (--max-rejected)")
 
 
 class LoadReport:
@@ -87,6 +88,7 @@ class LoadReport:
         dry_run: bool,
         max_rejected: int | None = None,
         shown: int = 100,
+        column_of_field: Mapping[str, str] = COLUMN_OF_FIELD,
     ):
         self.file = file
         self.totals = LoadTotals()
@@ -101,6 +103,7 @@ class LoadReport:
         self._pending: list[tuple[int, list[str], str]] = []
         # The last line of the last batch committed under max_rejected (0: none yet).
         self.kept_through = 0
+        self._column_of_field = column_of_field
 
     @property
     def has_errors_file(self) -> bool:
@@ -116,7 +119,9 @@ class LoadReport:
         totals.duplicates += result.duplicates
         totals.rows_read += result.rows
         totals.rejected += len(result.rejected)
-        rejected = [(row.row["line"], row.row["fields"], describe(row)) for row in result.rejected]
+        rejected = [
+            (row.row["line"], row.row["fields"], describe(row, self._column_of_field)) for row in result.rejected
+        ]
         if self._pending:
             rejected = in_input_order(self._pending, rejected, position=lambda item: item[0])
             self._pending = []
@@ -194,7 +199,8 @@ class LoadReport:
         if not self._not_shown:
             return None
         where = "all are in the errors file" if self.has_errors_file else "--errors-file keeps them all"
-        return f"... and {self._not_shown} more rejected rows not shown here ({where})"
+        rows = "row" if self._not_shown == 1 else "rows"
+        return f"... and {self._not_shown} more rejected {rows} not shown here ({where})"
 
     def summary(self, *, interrupted: bool = False) -> LoadSummary:
         self.flush()
@@ -213,12 +219,17 @@ class LoadReport:
         )
 
 
-def describe(rejected: RejectedRow) -> str:
-    """One line naming each column at fault, its value, and what is wrong with it."""
+def describe(rejected: RejectedRow, column_of_field: Mapping[str, str] = COLUMN_OF_FIELD) -> str:
+    """One line naming each column at fault (by ``column_of_field``), its value, and what is wrong with it."""
     return "; ".join(
-        f"{COLUMN_OF_FIELD.get(field, field)} {_value(rejected.row, field)}: {message}"
+        f"{column_of_field.get(field, field)} {_value(rejected.row, field)}: {message}"
         for field, message in rejected.errors.items()
     )
+
+
+def plural(count: int, noun: str) -> str:
+    """``count`` and ``noun``, plural but for 1 (``1 row``, ``2 rows``, ``0 rows``)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _value(row: Mapping, field: str) -> str:

@@ -294,7 +294,7 @@ class TestBadRows:
         # The header is line 1, so the third data row is line 4.
         assert f"line 4: {reported}" in outcome.stderr
         assert outcome.stderr.count("line ") == 1
-        assert "1 rows rejected" in outcome.error
+        assert "1 row rejected" in outcome.error
         assert outcome.summary == {**outcome.summary, "rows_read": 5, "created": 4, "rejected": 1}
         assert [row[0] for row in stored()] == [1, 2, 3, 4]
 

@@ -142,7 +142,7 @@ def test_a_clean_run_then_a_second_run(child_db, intents_file):
     assert summary["rejected"] == 1
     assert f"line {ROWS // 2 + 2}: intent_reason 'GUESSED'" in stderr
     assert "Traceback" not in stderr
-    assert stderr.rstrip().splitlines()[-1].startswith("CommandError: 1 rows rejected")
+    assert stderr.rstrip().splitlines()[-1].startswith("CommandError: 1 row rejected")
     assert child_db.count() == summary["created"]
     clean = child_db.keys()
     returncode, stdout, _ = run(child_db, intents_file, "--batch-size", str(BATCH))

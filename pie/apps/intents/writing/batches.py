@@ -9,12 +9,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 
 from django.utils import timezone
 
 from pie.apps.core import retirement
 from pie.apps.core.exceptions import LearnerRetiredError
+from pie.apps.core.iterables import batches as batches_of
 from pie.apps.core.transactions import serialised
 from pie.apps.intents.constants import IntentKey
 from pie.apps.intents.exceptions import InvalidIntentError
@@ -77,7 +77,7 @@ def checked_batches(rows: Iterable[Mapping], *, size: int, writer: BatchWriter, 
     ahead of the batch being written; the worker makes no query (the learners' retirement
     hashes are made there too, and looked up by the writing thread).
     """
-    batches = _batches(rows, size)
+    batches = batches_of(rows, size)
     if not ahead:
         for batch in batches:
             yield _check(batch, writer=writer)
@@ -166,12 +166,6 @@ def _kept(result: RecordIntentsResult, batch: CheckedBatch, keep) -> RecordInten
 def _result(batch: CheckedBatch, *, inserted: int) -> RecordIntentsResult:
     duplicates = batch.size - len(batch.rejected) - inserted
     return RecordIntentsResult(inserted=inserted, duplicates=duplicates, rejected=batch.rejected)
-
-
-def _batches(rows: Iterable[Mapping], size: int) -> Iterator[list[Mapping]]:
-    iterator = iter(rows)
-    while batch := list(islice(iterator, size)):
-        yield batch
 
 
 def _check_next(worker: ThreadPoolExecutor, batches: Iterator[list[Mapping]], writer: BatchWriter) -> Future | None:

@@ -5,9 +5,10 @@ import uuid
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 
+from pie.apps.core.sql import insert_ignoring_into
 from pie.apps.intents.constants import IntentCertainty, IntentKey, IntentReason
 from pie.apps.intents.models import ProgramIntent
-from pie.apps.intents.writing.base import BatchWriter
+from pie.apps.intents.writing.base import INSERT_FIELDS, BatchWriter
 
 # The forms of the texts a MySQL VALUES list may quote: a UUID's (32 hex digits, or
 # hyphenated for a native UUID column) and a DATETIME(6)'s, always with six decimals.
@@ -42,7 +43,7 @@ class MySQLBatchWriter(BatchWriter):
 
     def __init__(self, db):
         super().__init__(db)
-        self._insert_into = f"INSERT IGNORE INTO {self._table} ({', '.join(self._columns.values())}) VALUES "
+        self._insert_into = insert_ignoring_into(db, ProgramIntent, INSERT_FIELDS)
         db.ensure_connection()
         self._choices = {
             value: db.connection.literal(value).decode("ascii")

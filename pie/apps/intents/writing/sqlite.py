@@ -3,8 +3,10 @@
 import re
 from datetime import datetime
 
+from pie.apps.core.sql import insert_ignoring_into
 from pie.apps.intents.constants import IntentKey
-from pie.apps.intents.writing.base import BatchWriter
+from pie.apps.intents.models import ProgramIntent
+from pie.apps.intents.writing.base import INSERT_FIELDS, BatchWriter
 
 # A timestamp's text as SQLite stores it: Django's, with decimals only when not all zero.
 _SQLITE_DATETIME_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{6})?")
@@ -22,9 +24,8 @@ class SQLiteBatchWriter(BatchWriter):
 
     def __init__(self, db):
         super().__init__(db)
-        columns = ", ".join(self._columns.values())
         placeholders = ", ".join(["%s"] * len(IntentKey._fields))
-        self._sql = f"INSERT OR IGNORE INTO {self._table} ({columns}) VALUES ({placeholders}, '{{created}}')"
+        self._sql = insert_ignoring_into(db, ProgramIntent, INSERT_FIELDS) + f"({placeholders}, '{{created}}')"
 
     def row(self, key: IntentKey) -> tuple:
         """The key's values as parameters, in ``IntentKey``'s order."""

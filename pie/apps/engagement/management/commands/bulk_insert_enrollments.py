@@ -3,10 +3,12 @@ Backfill enrollments from a warehouse CSV report, then evaluate the learners it 
 
     python manage.py bulk_insert_enrollments FILE [--errors-file rejected.csv]
 
-Columns ``user_id``, ``course_id`` (a run key), ``mode``, ``is_active``, ``created``, and
-optionally ``modified``. ``-`` reads standard input; ``*.gz`` (or gzip on standard input) is
-inflated. A rejected row is reported with its line number and the others load; loading the
-file again keeps nothing twice and records nothing. docs/engagement.rst has the rules.
+With the options of ``bulk_insert_intents`` (``--dry-run``, ``--json``, ``--batch-size``,
+``--sleep``, ``--max-rejected``, ``--progress-interval``). Columns ``user_id``,
+``course_id`` (a run key), ``mode``, ``is_active``, ``created``, and optionally
+``modified``. ``-`` reads standard input; ``*.gz`` (or gzip on standard input) is
+inflated. A rejected row is reported with its line number and the others load; loading
+the file again keeps nothing twice and records nothing. docs/engagement.rst has the rules.
 """
 
 from django.utils import timezone

@@ -13,8 +13,7 @@ from django.utils import timezone
 from openedx_events.learning.signals import COURSE_ENROLLMENT_CHANGED, COURSE_ENROLLMENT_CREATED
 
 from pie.apps.bus.producing import ProducerError
-from pie.apps.catalog.discovery import ListedProgram
-from pie.apps.catalog.services import replace_catalog
+from pie.apps.catalog.api import ListedProgram, replace_catalog
 from pie.apps.engagement.producing import send_enrollment_event
 
 DEMO_PROGRAM = ListedProgram(
