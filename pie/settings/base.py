@@ -9,6 +9,7 @@ differs. Values that vary by deployment come from the environment through django
 import logging
 import socket
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 import orjson
@@ -171,15 +172,22 @@ STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 
 
+# The engines PIE gives its MySQL/MariaDB set-up: Django's, and PIE's own (pie/db/mysql).
+MYSQL_ENGINES = ("django.db.backends.mysql", "pie.db.mysql")
+
+# What every MySQL/MariaDB connection is: an entry that says otherwise is refused.
+MYSQL_REQUIRED_OPTIONS = {"charset": "utf8mb4", "isolation_level": "read committed"}
+
+# Every MySQL/MariaDB session's own set-up, run last when a connection opens.
+MYSQL_SESSION_SET_UP = (
+    "SET sql_mode='STRICT_TRANS_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO', time_zone='+00:00'"
+)
+
+
 def database_from_url(url: str, *, conn_max_age: int = 0) -> dict:
     """
-    Build one ``DATABASES`` entry from a URL such as ``mysql://root:@127.0.0.1:3306/pie``.
-
-    MySQL/MariaDB connections are made utf8mb4, strict, UTC and READ COMMITTED whatever
-    the server's defaults, so behaviour does not depend on how the server was installed.
-    ``conn_max_age`` is the default of ``DATABASE_CONN_MAX_AGE``: how many seconds a
-    connection is kept for the next requests (0: a new one for each request). A kept
-    connection is checked before each request reuses it (``CONN_HEALTH_CHECKS``).
+    Build one ``DATABASES`` entry from a URL such as ``mysql://root:@127.0.0.1:3306/pie``,
+    with PIE's options (``configured_database``); the URL's query gives ``OPTIONS``.
     """
     if not isinstance(url, str):
         raise refusal("DATABASE_URL", "a database URL such as mysql://user:password@host:3306/pie")
@@ -188,31 +196,70 @@ def database_from_url(url: str, *, conn_max_age: int = 0) -> dict:
         db = env.db_url_config(url)
     if not db.get("ENGINE"):
         raise refusal("DATABASE_URL", "a database URL such as mysql://user:password@host:3306/pie")
-    if db["ENGINE"] == "django.db.backends.mysql":
+    return configured_database(db, conn_max_age=conn_max_age)
+
+
+def configured_database(entry: Mapping, *, conn_max_age: int = 0) -> dict:
+    """
+    One ``DATABASES`` entry (from a URL, or an alias of a ``DATABASES`` mapping) with PIE's options.
+
+    MySQL/MariaDB connections (``ENGINE`` Django's ``django.db.backends.mysql`` or
+    ``pie.db.mysql``; either becomes ``pie.db.mysql``) are made utf8mb4, strict, UTC and READ
+    COMMITTED whatever the server's defaults, so behaviour does not depend on how the server
+    was installed, and wait at most ``DATABASE_CONNECT_TIMEOUT_SECONDS`` to connect. An
+    option the entry names itself (``connect_timeout``, ``read_timeout``, ``ssl``...) wins
+    over PIE's, except that ``charset`` and ``isolation_level`` other than
+    ``MYSQL_REQUIRED_OPTIONS``' are refused, and that the entry's ``init_command`` runs
+    first, then PIE's session set-up (``MYSQL_SESSION_SET_UP``), so the session is always
+    strict and UTC. ``ATOMIC_REQUESTS`` true is refused, whatever the engine.
+    ``conn_max_age`` is the default of ``DATABASE_CONN_MAX_AGE``, itself the default of the
+    entry's ``CONN_MAX_AGE``: how many seconds a connection is kept for the next requests
+    (0: a new one for each request). A kept connection is checked before each request
+    reuses it (``CONN_HEALTH_CHECKS``). The entry given is left unchanged.
+    """
+    db = {**entry, "OPTIONS": dict(entry.get("OPTIONS") or {}), "TEST": dict(entry.get("TEST") or {})}
+    options = db["OPTIONS"]
+    if db.get("ENGINE") in MYSQL_ENGINES:
         # Django's backend, reading DATETIME values faster (pie/db/mysql/base.py).
         db["ENGINE"] = "pie.db.mysql"
-        options = db.setdefault("OPTIONS", {})
-        options.setdefault("charset", "utf8mb4")
-        options.setdefault("isolation_level", "read committed")
+        for option, value in MYSQL_REQUIRED_OPTIONS.items():
+            if options.setdefault(option, value) != value:
+                raise refusal(f"the database's OPTIONS {option}", f"{value} (or left out)")
         # A database that accepts TCP and never answers fails the connection in seconds,
         # in every process (the read and write timeouts are the serving processes' only:
         # pie.apps.core.database).
         options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT_SECONDS", default=3))
-        options.setdefault(
-            "init_command",
-            "SET sql_mode='STRICT_TRANS_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO',"
-            " time_zone='+00:00'",
-        )
-        db.setdefault("TEST", {}).update({"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"})
-    elif db["ENGINE"] == "django.db.backends.sqlite3":
+        # The operator's own command (Open edX configurations set sql_mode there) runs, then
+        # PIE's: a failure of the first fails the connection (the driver ignores a failure
+        # of any later statement, and PIE's never fails).
+        own_command = str(options.get("init_command") or "").strip().rstrip(";").strip()
+        if own_command and not own_command.endswith(MYSQL_SESSION_SET_UP):
+            options["init_command"] = f"{own_command}; {MYSQL_SESSION_SET_UP}"
+        else:
+            options["init_command"] = own_command or MYSQL_SESSION_SET_UP
+        db["TEST"].update({"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"})
+    elif db.get("ENGINE") == "django.db.backends.sqlite3":
         # Write transactions take the database's write lock when they begin, so concurrent
         # writers queue (for the busy timeout) rather than fail, and a transaction's reads
         # see no other writer's work under way: what retirement's order relies on (ADR 0017).
-        db.setdefault("OPTIONS", {}).setdefault("transaction_mode", "IMMEDIATE")
-    db.setdefault("ATOMIC_REQUESTS", False)
+        options.setdefault("transaction_mode", "IMMEDIATE")
+    if db.setdefault("ATOMIC_REQUESTS", False):
+        # A request's transaction would hold each write's, which then could not be tried
+        # again after a deadlock (pie.apps.core.transactions, ADR 0017).
+        raise refusal("the database's ATOMIC_REQUESTS", "false (or left out): each write is its own transaction")
     db.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=conn_max_age))
     db.setdefault("CONN_HEALTH_CHECKS", db["CONN_MAX_AGE"] != 0)
     return db
+
+
+def databases_from_mapping(databases, *, conn_max_age: int = 0, source: str = "the PIE_CFG file") -> dict:
+    """
+    A ``DATABASES`` mapping as Open edX configurations write it (alias to entry; ``default``
+    required, ``read_replica`` or any other alias optional), each entry ``configured_database``.
+    """
+    if not isinstance(databases, dict) or not all(isinstance(entry, dict) for entry in databases.values()):
+        raise refusal("DATABASES", f"a mapping of aliases (default, ...) to database settings in {source}")
+    return {alias: configured_database(entry, conn_max_age=conn_max_age) for alias, entry in databases.items()}
 
 
 # How long the web workers and the event consumers wait for each read and write of a
