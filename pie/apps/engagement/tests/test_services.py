@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -390,3 +391,19 @@ def test_a_learners_fact_write_is_a_fixed_number_of_queries(django_assert_num_qu
     with django_assert_num_queries(15):
         enroll(B1, 20)
     assert intents_of() == [(DATA, "ENROLLED_ALL_COURSES", "MAYBE", at(20))]
+
+
+@pytest.mark.usefixtures("data_program")
+def test_the_upgrade_records_what_an_earlier_rule_missed_and_resumes(capsys, monkeypatch):
+    for learner in (1, 2, 3):
+        enroll(A1, 10, learner=learner)
+        enroll(B1, 20, learner=learner)
+    ProgramIntent.objects.all()._delete_for_retirement()  # what ADR 23's rule could lose
+    monkeypatch.setattr(services, "EVALUATION_BATCH", 2)
+    call_command("reevaluate_engagement", "--all", "--after", "1")
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["Evaluated the learners through 3", "Recorded 2 intents."]
+    assert [len(intents_of(learner)) for learner in (1, 2, 3)] == [0, 1, 1]
+    call_command("reevaluate_engagement", "--all")
+    assert capsys.readouterr().out.splitlines()[-1] == "Recorded 1 intent."
+    assert [intents_of(learner) for learner in (1, 2, 3)] == [[(DATA, "ENROLLED_ALL_COURSES", "MAYBE", at(20))]] * 3
