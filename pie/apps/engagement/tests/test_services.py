@@ -407,3 +407,18 @@ def test_the_upgrade_records_what_an_earlier_rule_missed_and_resumes(capsys, mon
     call_command("reevaluate_engagement", "--all")
     assert capsys.readouterr().out.splitlines()[-1] == "Recorded 1 intent."
     assert [intents_of(learner) for learner in (1, 2, 3)] == [[(DATA, "ENROLLED_ALL_COURSES", "MAYBE", at(20))]] * 3
+
+
+@pytest.mark.usefixtures("data_program")
+def test_a_run_key_in_another_letter_case_is_another_key_and_crashes_nothing():
+    # MariaDB's default collation matched these to the catalog's A1 and B1; Python's dicts did not.
+    other_case_a, other_case_b = A1.replace("edX+A", "EDX+a"), B1.upper().replace("COURSE-V1:", "course-v1:")
+    enroll(other_case_a, 10)
+    enroll(other_case_b, 20)
+    enroll(A1, 10)
+    enroll(A1.upper().replace("COURSE-V1:", "course-v1:"), 10)  # a third key: another fact, not a duplicate
+    assert CourseFact.objects.filter(lms_user_id=LEARNER).count() == 4
+    assert services.evaluate_learner(LEARNER) == []
+    assert intents_of() == []  # the catalog counts A1 and B1 exactly: B is not covered
+    enroll(B1, 30)
+    assert intents_of() == [(DATA, "ENROLLED_ALL_COURSES", "MAYBE", at(30))]
