@@ -4,8 +4,8 @@ are its own), as credentials' ``catalog/api.py`` is.
 
 It answers which runs count for which programs (``counted_runs``), whether a key is a
 course run that can count (``is_countable_run_key``, the one run-key rule of every door),
-and what runs and courses a set of programs has (``run_keys_and_courses``, with
-``run_key_prefixes``): the catalog knows no learner, its callers map those to theirs. The
+and what runs and courses a set of programs has (``run_keys_and_courses``): the catalog
+knows no learner, its callers map those to theirs. The
 catalog's write (``replace_catalog`` of ``ListedProgram``\\ s) is here for the demo's program;
 ``copy_catalog`` is the catalog's own door to it. A copy that changes programs sends
 ``signals.catalog_changed``.
@@ -17,7 +17,6 @@ from pie.apps.catalog.run_keys import (
     RUN_KEY_RULE,
     course_key_of_run,
     is_countable_run_key,
-    run_key_prefixes,
 )
 from pie.apps.catalog.selectors import CountedRuns, counted_runs, run_keys_and_courses
 from pie.apps.catalog.services import replace_catalog
@@ -33,6 +32,5 @@ __all__ = [
     "course_key_of_run",
     "is_countable_run_key",
     "replace_catalog",
-    "run_key_prefixes",
     "run_keys_and_courses",
 ]

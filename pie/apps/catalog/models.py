@@ -9,6 +9,8 @@ else writes it.
 
 from django.db import models
 
+from pie.apps.core.fields import ExactKeyField
+
 
 class ProgramStatus(models.TextChoices):
     """A program's status in course-discovery (``COUNTED_STATUSES`` says which count: ADR 22)."""
@@ -35,6 +37,9 @@ class Program(models.Model):
     status = models.CharField(max_length=16, choices=ProgramStatus.choices)
     # When a copy last added or changed the program (its title, status, courses or runs).
     changed_at = models.DateTimeField()
+    # When a copy last changed its courses or runs (null: as first seen). A completion that
+    # exists only because of that change is dated no earlier (ADR 26).
+    composition_changed_at = models.DateTimeField(null=True)
 
     def __str__(self):
         return f"{self.title} ({self.uuid})"
@@ -48,7 +53,7 @@ class ProgramCourse(models.Model):
     """
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="courses")
-    course_key = models.CharField(max_length=255, db_index=True)
+    course_key = ExactKeyField(max_length=255, db_index=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["program", "course_key"], name="catalog_program_course_unique")]
@@ -65,7 +70,7 @@ class ProgramRun(models.Model):
     """
 
     course = models.ForeignKey(ProgramCourse, on_delete=models.CASCADE, related_name="runs")
-    run_key = models.CharField(max_length=255, db_index=True)
+    run_key = ExactKeyField(max_length=255, db_index=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["course", "run_key"], name="catalog_program_run_unique")]

@@ -35,18 +35,6 @@ def is_countable_run_key(run_key) -> bool:
     return course_key_of_run(run_key) is not None
 
 
-def run_key_prefixes(course_key: str) -> tuple[str, ...]:
-    """
-    The prefixes of the run keys of ``course_key`` (``org+course``): ``course-v1:org+course+``
-    and the deprecated ``org/course/``. A run of the course starts with one of them.
-    """
-    prefixes = [f"course-v1:{course_key}+"]
-    org, plus, course = course_key.partition("+")
-    if plus and org and course and "/" not in course_key:
-        prefixes.append(f"{org}/{course}/")
-    return tuple(prefixes)
-
-
 # A file or a stream names a few thousand runs over and over: each is parsed once.
 @lru_cache(maxsize=100_000)
 def _course_key_of_run(run_key: str) -> str | None:

@@ -9,7 +9,8 @@ does (no CCX or library key). Only programs of ``COUNTED_STATUSES`` count (ADR 2
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from pie.apps.catalog.models import COUNTED_STATUSES, ProgramCourse, ProgramRun
 from pie.apps.catalog.run_keys import course_key_of_run
@@ -28,6 +29,8 @@ class CountedRuns:
     runs: dict[tuple[uuid.UUID, str], frozenset[str]]
     # Run -> the programs it counts for.
     programs_of_run: dict[str, frozenset[uuid.UUID]]
+    # Program -> when a copy last changed its courses or runs (None: as first seen).
+    composed_at: dict[uuid.UUID, datetime | None] = field(default_factory=dict)
 
 
 def counted_runs(run_keys: Iterable[str]) -> CountedRuns:
@@ -42,6 +45,8 @@ def counted_runs(run_keys: Iterable[str]) -> CountedRuns:
         )
     )
     counts: dict[tuple[uuid.UUID, str], set[str]] = {}
+    # Exact keys only (a backend whose collation ignores case would match more).
+    listed = [row for row in listed if row[0] in run_keys]
     for run_key, program, course_key, status in listed:
         if status in COUNTED_STATUSES and course_key_of_run(run_key) is not None:
             counts.setdefault((program, course_key), set()).add(run_key)
@@ -57,11 +62,13 @@ def counted_runs(run_keys: Iterable[str]) -> CountedRuns:
             counts.setdefault((program, course_key), set()).update(unlisted_of_course[course_key])
     programs = {program for program, _ in counts}
     courses: dict[uuid.UUID, set[str]] = {}
+    composed_at: dict[uuid.UUID, datetime | None] = {}
     if programs:
-        for program, course_key in ProgramCourse.objects.filter(program__uuid__in=programs).values_list(
-            "program__uuid", "course_key"
+        for program, course_key, composed in ProgramCourse.objects.filter(program__uuid__in=programs).values_list(
+            "program__uuid", "course_key", "program__composition_changed_at"
         ):
             courses.setdefault(program, set()).add(course_key)
+            composed_at[program] = composed
     programs_of_run: dict[str, set[uuid.UUID]] = {}
     for (program, _), runs in counts.items():
         for run_key in runs:
@@ -70,13 +77,14 @@ def counted_runs(run_keys: Iterable[str]) -> CountedRuns:
         courses={program: frozenset(keys) for program, keys in courses.items()},
         runs={key: frozenset(runs) for key, runs in counts.items()},
         programs_of_run={run_key: frozenset(programs) for run_key, programs in programs_of_run.items()},
+        composed_at=composed_at,
     )
 
 
 def run_keys_and_courses(program_uuids: Iterable[uuid.UUID]) -> tuple[frozenset[str], frozenset[str]]:
     """
     The run keys the programs list and their course keys, whatever their status (one query):
-    a run of one of the programs is listed, or starts with one of its courses' ``run_key_prefixes``.
+    a run of one of the programs is listed, or belongs to one of its courses (``course_key_of_run``).
     """
     runs, courses = set(), set()
     for course_key, run_key in ProgramCourse.objects.filter(program__uuid__in=list(program_uuids)).values_list(

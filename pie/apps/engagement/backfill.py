@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from pie.apps.catalog.api import RUN_KEY_RULE, CountedRuns, counted_runs, is_countable_run_key
+from pie.apps.catalog.api import RUN_KEY_RULE, CountedRuns, counted_runs, course_key_of_run, is_countable_run_key
 from pie.apps.core import retirement
 from pie.apps.core.exceptions import LearnerRetiredError
 from pie.apps.core.iterables import batches
@@ -150,10 +150,10 @@ def _dry_run(facts: list["Fact"], sources: list[Mapping], rejected: list[Rejecte
     facts, sources, rejected = _without_retired(facts, sources, rejected, retired)
     kept = set(
         CourseFact.objects.filter(lms_user_id__in={fact.lms_user_id for fact in facts}).values_list(
-            "lms_user_id", "run_key", "kind", "time"
+            "lms_user_id", "run_key", "kind", "time", "active"
         )
     )
-    new = {fact[:4] for fact in facts} - kept
+    new = {fact[:5] for fact in facts} - kept
     return _result(len(new), facts, rejected), facts
 
 
@@ -164,7 +164,10 @@ def _insert(facts: list["Fact"]) -> int:
     insert_ignoring(db, LearnerLock, ("lms_user_id",), [(learner,) for learner in learners])
     adapt = db.ops.adapt_datetimefield_value
     inserted = insert_ignoring(
-        db, CourseFact, Fact._fields, [(*fact[:3], adapt(fact.time), *fact[4:]) for fact in facts]
+        db,
+        CourseFact,
+        (*Fact._fields, "course_key"),
+        [(*fact[:3], adapt(fact.time), *fact[4:], course_key_of_run(fact.run_key)) for fact in facts],
     )
     retired = retirement.retired_among_hashes(retirement.hashes_of_learners(learners), lock=True)
     if retired:
@@ -199,6 +202,7 @@ class RememberedCatalog:
         self._courses: dict = {}
         self._runs: dict = {}
         self._programs_of_run: dict = {}
+        self._composed_at: dict = {}
 
     def __call__(self, run_keys: set[str]) -> CountedRuns:
         new = run_keys - self._read
@@ -209,7 +213,13 @@ class RememberedCatalog:
             for key, runs in answer.runs.items():
                 self._runs[key] = self._runs.get(key, frozenset()) | runs
             self._programs_of_run.update(answer.programs_of_run)
-        return CountedRuns(courses=self._courses, runs=self._runs, programs_of_run=self._programs_of_run)
+            self._composed_at.update(answer.composed_at)
+        return CountedRuns(
+            courses=self._courses,
+            runs=self._runs,
+            programs_of_run=self._programs_of_run,
+            composed_at=self._composed_at,
+        )
 
 
 class _Retired(Exception):

@@ -2,10 +2,11 @@
 The write path of course facts: a fact (a state as of its source time) is kept, then its
 learner is evaluated against the engagement rules, under one per-learner lock, in one transaction.
 
-A rule that goes from incomplete to complete records its intent through the intents'
-service layer (``record_intent``); one that stays complete, or breaks, records nothing.
-As every writer does (ADR 0017), the fact is written first, then the learner's retirement
-hash is read with a lock: a retired learner's fact is rolled back and refused.
+An evaluation walks the learner's facts (``rules.completions``) and records, through the
+intents' service layer, every completion not yet recorded (ADR 26): the intents' unique key
+is the record of what was recorded, so nothing else is kept. As every writer does (ADR
+0017), the fact is written first, then the learner's retirement hash is read with a lock: a
+retired learner's fact is rolled back and refused.
 """
 
 import logging
@@ -13,8 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import connection
-from django.db.models import Q
+from django.db import transaction
 
 from pie.apps.catalog import api as catalog
 from pie.apps.catalog.api import CountedRuns
@@ -23,7 +23,8 @@ from pie.apps.core.exceptions import LearnerRetiredError
 from pie.apps.core.iterables import batches
 from pie.apps.core.transactions import serialised
 from pie.apps.engagement import rules
-from pie.apps.engagement.models import CourseFact, FactKind, LearnerLock, ProgramRuleState
+from pie.apps.engagement.models import CourseFact, FactKind, LearnerLock, ProgramReevaluation
+from pie.apps.intents import selectors as intent_selectors
 from pie.apps.intents import services as intents
 
 log = logging.getLogger(__name__)
@@ -45,24 +46,37 @@ def record_enrollment(*, lms_user_id: int, run_key: str, is_active: bool, mode: 
     retired learner.
     """
     fact = CourseFact(
-        lms_user_id=lms_user_id, run_key=run_key, kind=FactKind.ENROLLMENT, time=at, active=is_active, mode=mode or ""
+        lms_user_id=lms_user_id,
+        run_key=run_key,
+        course_key=catalog.course_key_of_run(run_key) or "",
+        kind=FactKind.ENROLLMENT,
+        time=at,
+        active=is_active,
+        mode=mode or "",
     )
     return _record_fact(fact)
 
 
 def record_course_passing(*, lms_user_id: int, run_key: str, is_passing: bool, at: datetime) -> FactOutcome:
     """The learner passes ``run_key`` (or no longer does) as of ``at``; as ``record_enrollment`` for the rest."""
-    fact = CourseFact(lms_user_id=lms_user_id, run_key=run_key, kind=FactKind.PASSING, time=at, active=is_passing)
+    fact = CourseFact(
+        lms_user_id=lms_user_id,
+        run_key=run_key,
+        course_key=catalog.course_key_of_run(run_key) or "",
+        kind=FactKind.PASSING,
+        time=at,
+        active=is_passing,
+    )
     return _record_fact(fact)
 
 
 def forget_learner(lms_user_id: int) -> int:
     """Delete what engagement keeps of a retired learner (``core.signals.learner_retired``); return the rows."""
     deleted = 0
-    for model in (CourseFact, ProgramRuleState, LearnerLock):
+    for model in (CourseFact, LearnerLock):
         deleted += model.objects.filter(lms_user_id=lms_user_id).delete()[0]
     if deleted:
-        log.info("Retired learner lms_user_id=%s: deleted %d course facts and rule states", lms_user_id, deleted)
+        log.info("Retired learner lms_user_id=%s: deleted %d course facts and lock rows", lms_user_id, deleted)
     return deleted
 
 
@@ -71,7 +85,7 @@ def _record_fact(fact: CourseFact) -> FactOutcome:
         # The learner's lock row is made by their first fact (a backfill makes its learners' in bulk).
         LearnerLock.objects.get_or_create(lms_user_id=fact.lms_user_id)
         lock_learners([fact.lms_user_id])
-        key = {"lms_user_id": fact.lms_user_id, "run_key": fact.run_key, "kind": fact.kind, "time": fact.time}
+        key = {name: getattr(fact, name) for name in ("lms_user_id", "run_key", "kind", "time", "active")}
         if CourseFact.objects.filter(**key).exists():
             return FactOutcome(changed=False)
         fact.save(force_insert=True)
@@ -93,25 +107,23 @@ def lock_learners(lms_user_ids: list[int]) -> None:
 
 def evaluate_learner(lms_user_id: int) -> list[dict]:
     """
-    Apply the rules to the learner's facts; record an intent for each rule that went from
-    incomplete to complete; return those intents' values. Call it under the learner's lock.
+    Apply the rules to the learner's facts; record an intent for each completion not yet
+    recorded; return those intents' values. Call it under the learner's lock.
     """
     return evaluate_learners([lms_user_id])
 
 
 def evaluate_learners(
-    lms_user_ids: list[int],
-    *,
-    completed_at: datetime | None = None,
-    catalog_of: Callable[[set[str]], CountedRuns] = catalog.counted_runs,
+    lms_user_ids: list[int], *, catalog_of: Callable[[set[str]], CountedRuns] = catalog.counted_runs
 ) -> list[dict]:
     """
-    ``evaluate_learner`` for many learners at once, in a fixed number of reads whatever
-    their number, programs or facts (and one write per intent recorded, one for the rule
-    states). ``completed_at``, if given, is the effective time of what completes now (a
-    catalog change's: the copy completed it, not the facts). ``catalog_of`` answers
-    ``counted_runs`` for their facts' runs (a backfill's remembers what it read). Call it
-    under their locks.
+    ``evaluate_learner`` for many learners at once, in a fixed number of reads whatever their
+    number, programs or facts (the facts, the catalog's ``counted_runs``, the intents already
+    recorded), and one write per intent recorded. ``catalog_of`` answers ``counted_runs`` for
+    their facts' runs (a backfill's remembers what it read). A completion before its
+    program's composition last changed is dated at that change (ADR 26), unless it was
+    recorded at its own time already. A learner retired meanwhile is skipped. Call it under
+    their locks.
     """
     facts_of: dict[int, list] = {}
     # Named tuples, not model instances: a batch reads thousands of facts.
@@ -119,68 +131,146 @@ def evaluate_learners(
     for fact in read:
         facts_of.setdefault(fact.lms_user_id, []).append(fact)
     counted = catalog_of({fact.run_key for facts in facts_of.values() for fact in facts})
-    states = {
-        (state.lms_user_id, state.program_uuid, state.reason): state
-        for state in ProgramRuleState.objects.filter(lms_user_id__in=facts_of, program_uuid__in=counted.courses)
+    found = {
+        (lms_user_id, program, reason): times
+        for lms_user_id, facts in facts_of.items()
+        for (program, reason), times in rules.completions(facts, counted).items()
+        if times
     }
-    recorded, changed_states = [], []
-    for lms_user_id, facts in facts_of.items():
-        for (program, reason), completed in rules.completions(facts, counted).items():
-            state = states.get((lms_user_id, program, reason))
-            was_complete = state is not None and state.complete
-            if completed is not None and not was_complete:
-                values = {
-                    "lms_user_id": lms_user_id,
-                    "program_uuid": program,
-                    "reason": reason,
-                    "certainty": rules.certainty_of(reason),
-                    "effective_timestamp": completed_at or completed,
-                }
-                if intents.record_intent(**values)[1]:
-                    recorded.append(values)
-                state = state or ProgramRuleState(lms_user_id=lms_user_id, program_uuid=program, reason=reason)
-                state.complete, state.completed_at = True, values["effective_timestamp"]
-                changed_states.append(state)
-            elif completed is None and was_complete:
-                state.complete, state.completed_at = False, None
-                changed_states.append(state)
-    if changed_states:
-        # MySQL's upsert takes no conflict target (ON DUPLICATE KEY UPDATE); SQLite's needs it.
-        target = connection.features.supports_update_conflicts_with_target
-        ProgramRuleState.objects.bulk_create(
-            changed_states,
-            update_conflicts=True,
-            unique_fields=["lms_user_id", "program_uuid", "reason"] if target else None,
-            update_fields=["complete", "completed_at"],
+    if not found:
+        return []
+    told: dict[tuple, list[datetime]] = {}
+    for key in intent_selectors.recorded_keys(
+        lms_user_ids={learner for learner, _, _ in found},
+        program_uuids={program for _, program, _ in found},
+        reasons=rules.REASONS,
+    ):
+        told.setdefault((key.lms_user_id, key.program_uuid, key.reason, key.certainty), []).append(
+            key.effective_timestamp
         )
+    recorded, retired = [], set()
+    for (lms_user_id, program, reason), times in found.items():
+        if lms_user_id in retired:
+            continue
+        certainty = rules.certainty_of(reason)
+        before = sorted(told.get((lms_user_id, program, reason, certainty), ()))
+        for effective in _effective_times(times, composed_at=counted.composed_at.get(program), told=before):
+            values = {
+                "lms_user_id": lms_user_id,
+                "program_uuid": program,
+                "reason": reason,
+                "certainty": certainty,
+                "effective_timestamp": effective,
+            }
+            try:
+                is_new = intents.record_intent(**values)[1]
+            except LearnerRetiredError:
+                log.info("Skipped the completions of learner lms_user_id=%s: retired meanwhile", lms_user_id)
+                retired.add(lms_user_id)
+                break
+            if is_new:
+                recorded.append(values)
     return recorded
 
 
-# Learners per evaluation of a catalog change.
+def _effective_times(times: list[datetime], *, composed_at: datetime | None, told: list[datetime]) -> list[datetime]:
+    """
+    The intents still to record for one learner, program and rule: its completions ``times``
+    (in order), but those already ``told`` (recorded). A completion before the program's
+    composition last changed (``composed_at``) exists only because of that change unless an
+    intent was recorded between the previous completion and the change: it is dated at the
+    change (ADR 26).
+    """
+    due = []
+    for index, time in enumerate(times):
+        if composed_at is None or time >= composed_at:
+            effective = time
+        else:
+            previous = times[index - 1] if index else None
+            if any((previous is None or previous < when) and when <= composed_at for when in told):
+                continue
+            effective = composed_at
+        if effective not in told and effective not in due:
+            due.append(effective)
+    return due
+
+
+# Learners per evaluation batch (a backfill's, a catalog change's, the upgrade's).
 EVALUATION_BATCH = 1000
 
 
-def reevaluate_programs(program_uuids: list, *, copied_at: datetime) -> int:
+def queue_reevaluation(program_uuids: Iterable, *, copied_at: datetime) -> None:
     """
-    Evaluate every learner with a fact in a run that counts for one of ``program_uuids``
-    (a catalog copy changed them), ``EVALUATION_BATCH`` learners at a time, each batch under
-    its learners' locks; what completes is effective at ``copied_at``. Return the intents recorded.
+    Queue the programs a catalog copy added or changed for re-evaluation, in the copy's
+    transaction (so a crash loses no work), and drain the queue once that transaction commits.
     """
-    recorded = evaluate_in_batches(
-        _learners_of_programs(program_uuids),
-        completed_at=copied_at,
-        what="evaluating learners after a catalog change",
-    )
+    for program_uuid in program_uuids:
+        ProgramReevaluation.objects.update_or_create(
+            program_uuid=program_uuid, defaults={"queued_at": copied_at, "through_learner": 0}
+        )
+    transaction.on_commit(drain_reevaluations)
+
+
+def drain_reevaluations() -> int:
+    """
+    Re-evaluate the learners of every queued program (``queue_reevaluation``), in learner
+    order, ``EVALUATION_BATCH`` at a time: each batch, with its program's resume mark, in a
+    transaction of its own, so a drain that stops resumes where it stopped. Each program
+    leaves the queue when its learners are done. Return the intents recorded.
+    """
+    recorded = 0
+    for queued in ProgramReevaluation.objects.order_by("id"):
+        course_keys = _course_keys_of(queued.program_uuid)
+        while True:
+            learners = list(
+                CourseFact.objects.filter(course_key__in=course_keys, lms_user_id__gt=queued.through_learner)
+                .order_by("lms_user_id")
+                .values_list("lms_user_id", flat=True)
+                .distinct()[:EVALUATION_BATCH]
+            )
+            if not learners:
+                break
+
+            def evaluate(learners: list[int] = learners, mark=(queued.pk, queued.queued_at)) -> int:
+                lock_learners(learners)
+                count = len(evaluate_learners(learners))
+                # A copy that queued the program again meanwhile starts it over: its mark stays.
+                ProgramReevaluation.objects.filter(pk=mark[0], queued_at=mark[1]).update(through_learner=learners[-1])
+                return count
+
+            recorded += serialised(evaluate, what="re-evaluating the learners of a changed program")
+            queued.through_learner = learners[-1]
+        ProgramReevaluation.objects.filter(pk=queued.pk, queued_at=queued.queued_at).delete()
     if recorded:
-        log.info("Catalog change of %d programs: %d intents recorded", len(program_uuids), recorded)
+        log.info("Catalog change: %d intents recorded", recorded)
     return recorded
+
+
+def reevaluate_every_learner(*, after: int = 0, done: Callable[[int], None] = lambda learner: None) -> int:
+    """
+    Evaluate every learner with facts whose LMS user id is above ``after``, in order,
+    ``EVALUATION_BATCH`` at a time (the upgrade to ADR 26: completions an earlier rule missed
+    are recorded); ``done`` is told the last learner of each batch, from which a run that
+    stopped resumes. Return the intents recorded.
+    """
+    recorded = 0
+    while True:
+        learners = list(
+            LearnerLock.objects.filter(lms_user_id__gt=after)
+            .order_by("lms_user_id")
+            .values_list("lms_user_id", flat=True)[:EVALUATION_BATCH]
+        )
+        if not learners:
+            return recorded
+        recorded += evaluate_in_batches(learners, what="re-evaluating every learner")
+        after = learners[-1]
+        done(after)
 
 
 def evaluate_in_batches(
     lms_user_ids: Iterable[int],
     *,
     what: str,
-    completed_at: datetime | None = None,
     catalog_of: Callable[[set[str]], CountedRuns] = catalog.counted_runs,
 ) -> int:
     """
@@ -193,19 +283,13 @@ def evaluate_in_batches(
 
         def evaluate(batch: list[int] = batch) -> int:
             lock_learners(batch)
-            return len(evaluate_learners(batch, completed_at=completed_at, catalog_of=catalog_of))
+            return len(evaluate_learners(batch, catalog_of=catalog_of))
 
         recorded += serialised(evaluate, what=what)
     return recorded
 
 
-def _learners_of_programs(program_uuids: list) -> set[int]:
-    """The learners with a fact in a run the programs list, or in any run of their courses (two reads)."""
-    listed, course_keys = catalog.run_keys_and_courses(program_uuids)
-    if not listed and not course_keys:
-        return set()
-    runs = Q(run_key__in=listed)
-    for course_key in course_keys:
-        for prefix in catalog.run_key_prefixes(course_key):
-            runs |= Q(run_key__startswith=prefix)
-    return set(CourseFact.objects.filter(runs).values_list("lms_user_id", flat=True).distinct())
+def _course_keys_of(program_uuid) -> set[str]:
+    """The course keys whose facts may count for the program: its courses', and its listed runs'."""
+    listed, course_keys = catalog.run_keys_and_courses([program_uuid])
+    return set(course_keys) | {catalog.course_key_of_run(run) for run in listed} - {None}

@@ -2,9 +2,9 @@
 The vocabulary of program intents: reasons, certainties and how certainties rank.
 
 Adding a reason is one line in ``IntentReason``: every column that stores a reason
-(``ProgramIntent.reason``, engagement's ``ProgramRuleState.reason``) takes its choices from
-``reason_choices`` (a callable) and its width from ``REASON_MAX_LENGTH``, so no migration
-changes (``make check-new-reason`` checks it).
+(``ProgramIntent.reason`` today) takes its choices from ``reason_choices`` (a callable) and
+its width from ``REASON_MAX_LENGTH``, so no migration changes (``make check-new-reason``
+checks it, and a test adds a reason to every such column).
 """
 
 import uuid

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pie.apps.catalog.run_keys import course_key_of_run, is_countable_run_key, run_key_prefixes
+from pie.apps.catalog.run_keys import course_key_of_run, is_countable_run_key
 
 
 @pytest.mark.parametrize(
@@ -29,22 +29,3 @@ from pie.apps.catalog.run_keys import course_key_of_run, is_countable_run_key, r
 def test_the_rule(run_key, course_key):
     assert course_key_of_run(run_key) == course_key
     assert is_countable_run_key(run_key) is (course_key is not None)
-
-
-@pytest.mark.parametrize(
-    ("run_key", "course_key"),
-    [
-        ("course-v1:edX+DemoX+1T2025", "edX+DemoX"),
-        ("edX/DemoX/2014_T1", "edX+DemoX"),
-        ("MITx/6.002x/2012_Fall", "MITx+6.002x"),
-    ],
-)
-def test_a_run_starts_with_one_of_its_courses_prefixes(run_key, course_key):
-    assert course_key_of_run(run_key) == course_key
-    assert any(run_key.startswith(prefix) for prefix in run_key_prefixes(course_key))
-
-
-def test_the_prefixes_of_a_course():
-    assert run_key_prefixes("edX+DemoX") == ("course-v1:edX+DemoX+", "edX/DemoX/")
-    # Another course's runs do not start with them.
-    assert not any("course-v1:edX+DemoXY+1".startswith(prefix) for prefix in run_key_prefixes("edX+DemoX"))

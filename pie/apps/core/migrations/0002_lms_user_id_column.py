@@ -5,15 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='user',
-            name='lms_user_id',
-            field=models.PositiveIntegerField(blank=True, help_text="The learner's user id in the LMS (the JWT user_id claim).", null=True, unique=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(2147483647)]),
+            model_name="user",
+            name="lms_user_id",
+            field=models.PositiveIntegerField(
+                blank=True,
+                help_text="The learner's user id in the LMS (the JWT user_id claim).",
+                null=True,
+                unique=True,
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(2147483647),
+                ],
+            ),
         ),
     ]

@@ -18,7 +18,12 @@ class Migration(migrations.Migration):
                 migrations.CreateModel(
                     name="RetiredLearner",
                     fields=[
-                        ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                        (
+                            "id",
+                            models.BigAutoField(
+                                auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                            ),
+                        ),
                         (
                             "lms_user_id_hash",
                             models.BigIntegerField(

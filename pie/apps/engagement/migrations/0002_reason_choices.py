@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('engagement', '0001_initial'),
+        ("engagement", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='programrulestate',
-            name='reason',
+            model_name="programrulestate",
+            name="reason",
             field=models.CharField(choices=pie.apps.intents.constants.reason_choices, max_length=64),
         ),
     ]

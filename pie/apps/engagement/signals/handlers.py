@@ -69,8 +69,8 @@ def record_passing_status(sender, course_passing_status, metadata, **kwargs) -> 
 
 @receiver(catalog_changed, dispatch_uid="pie.engagement.reevaluate_programs")
 def reevaluate_changed_programs(sender, program_uuids: list, copied_at, **kwargs) -> None:
-    """A catalog copy added or changed programs: their learners' rules may complete (or break)."""
-    services.reevaluate_programs(program_uuids, copied_at=copied_at)
+    """A catalog copy added or changed programs: their learners are re-evaluated once it commits."""
+    services.queue_reevaluation(program_uuids, copied_at=copied_at)
 
 
 @receiver(learner_retired, dispatch_uid="pie.engagement.forget_learner")

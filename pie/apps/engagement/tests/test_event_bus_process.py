@@ -9,10 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from openedx_events.learning.signals import COURSE_UNENROLLMENT_COMPLETED
 
 from pie.apps.catalog.api import ListedProgram, replace_catalog
 from pie.apps.engagement.management.commands.produce_demo_enrollments import DEMO_PROGRAM
+from pie.apps.engagement.models import CourseFact
 from pie.apps.engagement.producing import send_enrollment_event
+from pie.apps.intents.models import ProgramIntent
 from pie.apps.intents.selectors import most_recent_and_certain
 from pie.tests.support.processes import ConsumerProcess, wait_until
 
@@ -20,21 +23,66 @@ PROGRAM = uuid.UUID(int=9, version=4)
 A, B = "course-v1:edX+A+1T2026", "course-v1:edX+B+1T2026"
 
 
-@pytest.fixture
-def consumer(event_bus, shared_database):
-    """``consume_course_events enrollment`` as a child process on the test's database and streams, consuming."""
+def course_consumer(kind: str, *, event_bus, shared_database) -> ConsumerProcess:
+    """``consume_course_events KIND`` as a child process on the test's database and streams, consuming."""
     process = ConsumerProcess(
         database_url=shared_database.url,
         topic_prefix=event_bus.prefix,
         redis_url=event_bus.url,
-        name="pie-test-enrollments",
-        command=("consume_course_events", "enrollment"),
+        name=f"pie-test-{kind}",
+        command=("consume_course_events", kind),
     )
     try:
         process.wait_until_consuming()
-        yield process
-    finally:
+    except BaseException:
         process.stop()
+        raise
+    return process
+
+
+@pytest.fixture
+def consumer(event_bus, shared_database):
+    process = course_consumer("enrollment", event_bus=event_bus, shared_database=shared_database)
+    yield process
+    process.stop()
+
+
+def test_a_completion_is_found_when_the_unenrollment_topic_is_read_first(event_bus, consumer, shared_database):
+    """
+    The documented set-up (one consumer per topic): the short unenrollment topic is read
+    before the enrollments that came earlier. The facts still show B held from t2 to t3.
+    """
+    leaving = course_consumer("unenrollment", event_bus=event_bus, shared_database=shared_database)
+    try:
+        replace_catalog(
+            [
+                ListedProgram(
+                    uuid=PROGRAM, title="P", status="active", courses={"edX+A": frozenset({A}), "edX+B": frozenset({B})}
+                )
+            ],
+            delete=False,
+            copied_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+        t1 = datetime(2026, 5, 1, 8, tzinfo=UTC)
+        t2, t3 = t1 + timedelta(minutes=5), t1 + timedelta(minutes=9)
+        for learner in (31, 32, 33):
+            send_enrollment_event(lms_user_id=learner, run_key=B, time=t3, signal=COURSE_UNENROLLMENT_COMPLETED)
+        wait_until(
+            lambda: CourseFact.objects.filter(active=False).count() == 3, what="the unenrollments", log=leaving.log
+        )
+        for learner in (31, 32, 33):
+            send_enrollment_event(lms_user_id=learner, run_key=A, time=t1)
+            send_enrollment_event(lms_user_id=learner, run_key=B, time=t2)
+        for learner in (31, 32, 33):
+            found = wait_until(
+                lambda learner=learner: ProgramIntent.objects.filter(lms_user_id=learner).first(),
+                timeout=15,
+                what=f"learner {learner}'s intent",
+                log=consumer.log,
+            )
+            assert (found.reason, found.effective_timestamp) == ("ENROLLED_ALL_COURSES", t2)
+    finally:
+        leaving.stop()
 
 
 def test_enrollments_in_every_course_become_a_maybe_through_the_bus(event_bus, consumer):

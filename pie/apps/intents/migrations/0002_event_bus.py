@@ -4,42 +4,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('intents', '0001_initial'),
+        ("intents", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EventHandlingStatus',
+            name="EventHandlingStatus",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_type', models.CharField(help_text="The event's type.", max_length=255, unique=True)),
-                ('last_event_id', models.UUIDField(help_text='The last event handled.')),
-                ('last_event_time', models.DateTimeField(help_text='Its own time.')),
-                ('last_outcome', models.CharField(choices=[('RECORDED', 'Recorded its intent'), ('DUPLICATE', 'Its intent was already recorded'), ('SKIPPED', 'Does not map to an intent: logged and skipped'), ('IGNORED', 'Not an intent by decision (a revoked certificate)'), ('KEPT', 'Kept in the failed-event store, to be replayed'), ('FAILED', 'Could be neither recorded nor kept: only the log holds it')], help_text='What became of it.', max_length=16)),
-                ('last_handled_at', models.DateTimeField(help_text='When PIE finished handling it.')),
-                ('handled_count', models.PositiveBigIntegerField(default=0, help_text='Events of this type handled.')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("event_type", models.CharField(help_text="The event's type.", max_length=255, unique=True)),
+                ("last_event_id", models.UUIDField(help_text="The last event handled.")),
+                ("last_event_time", models.DateTimeField(help_text="Its own time.")),
+                (
+                    "last_outcome",
+                    models.CharField(
+                        choices=[
+                            ("RECORDED", "Recorded its intent"),
+                            ("DUPLICATE", "Its intent was already recorded"),
+                            ("SKIPPED", "Does not map to an intent: logged and skipped"),
+                            ("IGNORED", "Not an intent by decision (a revoked certificate)"),
+                            ("KEPT", "Kept in the failed-event store, to be replayed"),
+                            ("FAILED", "Could be neither recorded nor kept: only the log holds it"),
+                        ],
+                        help_text="What became of it.",
+                        max_length=16,
+                    ),
+                ),
+                ("last_handled_at", models.DateTimeField(help_text="When PIE finished handling it.")),
+                ("handled_count", models.PositiveBigIntegerField(default=0, help_text="Events of this type handled.")),
             ],
             options={
-                'verbose_name_plural': 'event handling statuses',
+                "verbose_name_plural": "event handling statuses",
             },
         ),
         migrations.CreateModel(
-            name='FailedEvent',
+            name="FailedEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_type', models.CharField(help_text="The event's type.", max_length=255)),
-                ('event_id', models.UUIDField(help_text="The event's id: an event is kept once.", unique=True)),
-                ('event_time', models.DateTimeField(help_text="The event's own time.")),
-                ('lms_user_id', models.PositiveIntegerField(db_index=True, help_text="The learner's user id in the LMS.")),
-                ('program_uuid', models.UUIDField(help_text="The program's UUID.")),
-                ('reason', models.CharField(help_text="The intent's reason.", max_length=64)),
-                ('certainty', models.CharField(help_text="The intent's certainty.", max_length=16)),
-                ('effective_timestamp', models.DateTimeField(help_text="The intent's effective timestamp.")),
-                ('attempts', models.PositiveIntegerField(help_text='Writes tried before the event was kept.')),
-                ('error', models.TextField(help_text="The last write's error.")),
-                ('created', models.DateTimeField(auto_now_add=True, help_text='When the event was kept.')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("event_type", models.CharField(help_text="The event's type.", max_length=255)),
+                ("event_id", models.UUIDField(help_text="The event's id: an event is kept once.", unique=True)),
+                ("event_time", models.DateTimeField(help_text="The event's own time.")),
+                (
+                    "lms_user_id",
+                    models.PositiveIntegerField(db_index=True, help_text="The learner's user id in the LMS."),
+                ),
+                ("program_uuid", models.UUIDField(help_text="The program's UUID.")),
+                ("reason", models.CharField(help_text="The intent's reason.", max_length=64)),
+                ("certainty", models.CharField(help_text="The intent's certainty.", max_length=16)),
+                ("effective_timestamp", models.DateTimeField(help_text="The intent's effective timestamp.")),
+                ("attempts", models.PositiveIntegerField(help_text="Writes tried before the event was kept.")),
+                ("error", models.TextField(help_text="The last write's error.")),
+                ("created", models.DateTimeField(auto_now_add=True, help_text="When the event was kept.")),
             ],
         ),
     ]

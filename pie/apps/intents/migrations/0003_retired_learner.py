@@ -4,18 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('intents', '0002_event_bus'),
+        ("intents", "0002_event_bus"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RetiredLearner',
+            name="RetiredLearner",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('lms_user_id_hash', models.BigIntegerField(help_text='A keyed BLAKE2b of the LMS user id under a retirement salt, 63 bits.', unique=True)),
-                ('retired', models.DateTimeField(auto_now_add=True, help_text='When the learner was retired.')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "lms_user_id_hash",
+                    models.BigIntegerField(
+                        help_text="A keyed BLAKE2b of the LMS user id under a retirement salt, 63 bits.", unique=True
+                    ),
+                ),
+                ("retired", models.DateTimeField(auto_now_add=True, help_text="When the learner was retired.")),
             ],
         ),
     ]

@@ -8,7 +8,7 @@ and a program's learners (``program_engagement``, ``program_learners``, in ``pro
 Callers import the reads from here.
 """
 
-from pie.apps.intents.selectors.learner import most_recent_and_certain, program_history
+from pie.apps.intents.selectors.learner import most_recent_and_certain, program_history, recorded_keys
 from pie.apps.intents.selectors.program import Engagement, program_engagement, program_learners
 from pie.apps.intents.selectors.ranking import IntentRow
 
@@ -19,4 +19,5 @@ __all__ = [
     "program_engagement",
     "program_history",
     "program_learners",
+    "recorded_keys",
 ]

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from pie.apps.intents.constants import IntentKey
 from pie.apps.intents.models import ProgramIntent
 from pie.apps.intents.selectors.ranking import (
     NEWEST_FIRST,
@@ -126,3 +127,15 @@ def _history_sql(vendor: str, from_position: bool, older: bool) -> str:
     direction = " DESC" if older else ""
     order = ", ".join(f"{column[name]}{direction}" for name in NEWEST_FIRST)
     return f"SELECT {names} FROM {table()} WHERE {where} ORDER BY {order} LIMIT %s"
+
+
+def recorded_keys(*, lms_user_ids: Iterable[int], program_uuids: Iterable[UUID], reasons: Iterable[str]) -> set:
+    """
+    The keys (``IntentKey``) of the intents recorded for these learners, programs and reasons,
+    in one query served by the unique index (its first column is the learner): what a caller
+    that records derived intents (engagement's rules) already recorded.
+    """
+    rows = ProgramIntent.objects.filter(
+        lms_user_id__in=list(lms_user_ids), program_uuid__in=list(program_uuids), reason__in=list(reasons)
+    ).values_list(*IntentKey._fields)
+    return {IntentKey(*row) for row in rows}
