@@ -2,13 +2,14 @@
 
 from django.contrib import admin
 
+from pie.apps.core.admin import ReadOnlyAdmin
 from pie.apps.core.lms import parse_lms_user_id
 from pie.apps.intents.models import ProgramIntent
 from pie.apps.intents.validation import parse_uuid
 
 
 @admin.register(ProgramIntent)
-class ProgramIntentAdmin(admin.ModelAdmin):
+class ProgramIntentAdmin(ReadOnlyAdmin):
     list_display = ("id", "lms_user_id", "program_uuid", "reason", "certainty", "effective_timestamp", "created")
     list_filter = ("reason", "certainty")
     search_fields = ("lms_user_id", "program_uuid")
@@ -28,12 +29,3 @@ class ProgramIntentAdmin(admin.ModelAdmin):
             except ValueError:
                 continue
         return queryset.none(), False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
