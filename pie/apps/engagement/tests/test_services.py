@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pie.apps.catalog.api import ListedProgram, replace_catalog
+from pie.apps.core import retirement
 from pie.apps.core.exceptions import LearnerRetiredError
 from pie.apps.engagement import services
 from pie.apps.engagement.models import CourseFact, LearnerLock, ProgramReevaluation
@@ -422,3 +423,17 @@ def test_a_run_key_in_another_letter_case_is_another_key_and_crashes_nothing():
     assert intents_of() == []  # the catalog counts A1 and B1 exactly: B is not covered
     enroll(B1, 30)
     assert intents_of() == [(DATA, "ENROLLED_ALL_COURSES", "MAYBE", at(30))]
+
+
+@pytest.mark.usefixtures("data_program")
+def test_a_learner_retired_during_an_evaluation_is_skipped_and_the_others_recorded():
+    # Retirement keeps the learner's hash first and deletes their data in a second transaction:
+    # an evaluation between the two finds the facts, and the intents' writer refuses the learner.
+    for learner in (LEARNER, LEARNER + 1):
+        enroll(A1, 10, learner=learner)
+        enroll(B1, 20, learner=learner)
+    ProgramIntent.objects.all()._delete_for_retirement()
+    retirement.mark_retired(LEARNER)
+    recorded = services.evaluate_learners([LEARNER, LEARNER + 1])
+    assert [values["lms_user_id"] for values in recorded] == [LEARNER + 1]
+    assert intents_of() == []
