@@ -7,6 +7,7 @@ import base64
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -197,8 +198,22 @@ def test_page_size_defaults_to_100_and_is_at_most_1000(staff):
         ProgramIntentFactory(lms_user_id=learner, program_uuid=PROGRAM)
     assert len(ok(staff.get(LEARNERS))["results"]) == 100
     assert len(ok(staff.get(LEARNERS, {"page_size": MAX_PAGE_SIZE}))["results"]) == 101
-    for size in (0, -1, MAX_PAGE_SIZE + 1, "ten", "1.5"):
+    assert len(ok(staff.get(LEARNERS, {"page_size": "007"}))["results"]) == 7
+    for size in (0, -1, MAX_PAGE_SIZE + 1, "ten", "1.5", "", "1" * 2000):
         assert "page_size" in refused(staff.get(LEARNERS, {"page_size": size}))["errors"]
+
+
+# Fullwidth and Arabic-Indic digits are digits to Python's int(), not to a query's reader.
+NOT_DIGITS = ["10.0", "10.", "10.000", " 10", "10 ", "+10", "1_0", "1e1", "\uff11\uff10", "\u0661\u0660"]
+
+
+@pytest.mark.parametrize("size", NOT_DIGITS)
+@pytest.mark.parametrize(("url", "query"), [(LEARNERS, {}), (HISTORY_PATH, {"program_uuid": PROGRAM})])
+def test_a_page_size_is_digits_only(staff, size, url, query):
+    ProgramIntentFactory(lms_user_id=900, program_uuid=PROGRAM)
+    body = refused(staff.get(url, {**query, "page_size": size}))
+    assert body["error_code"] == "invalid_request"
+    assert body["errors"] == {"page_size": ["A valid integer is required."]}
 
 
 @pytest.mark.parametrize(
@@ -374,6 +389,62 @@ def test_the_mfe_reads_the_history_with_the_jwt_cookie_and_cors_headers():
 
 def test_the_post_on_the_same_path_still_records(learner, intent_body):
     assert learner.post(CREATE_URL, intent_body(), format="json").status_code == 201
+
+
+# A parameter given twice
+
+
+def _walk_cursor(client, url) -> str:
+    """The cursor of the next link of ``url``'s first page of one row."""
+    next_url = ok(client.get(url + ("&" if "?" in url else "?") + "page_size=1"))["next"]
+    return parse_qs(urlsplit(next_url).query)["cursor"][0]
+
+
+TWICE = "The parameter is given more than once; give it once."
+
+
+@pytest.mark.parametrize(
+    ("url", "name", "values"),
+    [
+        pytest.param(ENGAGEMENT, "as_of", lambda client: ["2024-07-01", "2024-07-02"], id="engagement as_of"),
+        pytest.param(ENGAGEMENT, "as_of", lambda client: ["2024-07-01", "2024-07-01"], id="engagement as_of, same"),
+        pytest.param(LEARNERS, "page_size", lambda client: ["2", "3"], id="learners page_size"),
+        pytest.param(LEARNERS, "page_size", lambda client: ["2", "2"], id="learners page_size, same"),
+        pytest.param(LEARNERS, "cursor", lambda client: [_walk_cursor(client, LEARNERS)] * 2, id="learners cursor"),
+        pytest.param(HISTORY, "page_size", lambda client: ["2", "3"], id="history page_size"),
+        pytest.param(HISTORY, "cursor", lambda client: [_walk_cursor(client, HISTORY)] * 2, id="history cursor"),
+        pytest.param(HISTORY_PATH, "program_uuid", lambda client: [str(PROGRAM)] * 2, id="history program_uuid"),
+        pytest.param(HISTORY, "lms_user_id", lambda client: ["900", "900"], id="history lms_user_id"),
+    ],
+)
+def test_a_parameter_given_twice_is_a_400(staff, url, name, values):
+    for minutes in (1, 2):
+        ProgramIntentFactory(lms_user_id=900, program_uuid=PROGRAM, effective_timestamp=at(minutes))
+        ProgramIntentFactory(lms_user_id=900 + minutes, program_uuid=PROGRAM)
+    given = values(staff)
+    sep = "&" if "?" in url else "?"
+    body = refused(staff.get(url + sep + urlencode([(name, value) for value in given])))
+    assert body["error_code"] == "invalid_request"
+    assert body["errors"] == {name: [TWICE]}
+    # Once, the same value is good.
+    ok(staff.get(url + sep + urlencode([(name, given[0])])))
+
+
+def test_the_filters_may_still_be_repeated(staff, program):
+    query = urlencode(
+        [("certainty", YES), ("certainty", NO), ("reason", "BUNDLE_PURCHASE"), ("reason", "LEARNER_STATED")]
+    )
+    listed = ok(staff.get(f"{LEARNERS}?{query}"))["results"]
+    assert listed == [representation(program[name]) for name in ("1_yes", "2_no")]
+
+
+def test_a_parameter_given_twice_is_named_beside_the_other_faults(staff):
+    body = refused(staff.get(f"{LEARNERS}?page_size=2&page_size=3&colour=blue&certainty=CERTAINLY"))
+    assert body["errors"] == {
+        "page_size": [TWICE],
+        "colour": ["Unknown field."],
+        "certainty": ['Item 1: "CERTAINLY" is not a valid choice.'],
+    }
 
 
 # Query budgets
