@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,13 +19,14 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 from rest_framework.test import APIClient
 
 from pie.apps.api.tests.browser_clients import browser_client, cors_headers
-from pie.apps.api.v1.pagination import MAX_PAGE_SIZE
+from pie.apps.api.v1.pagination import MAX_PAGE_SIZE, decode_cursor
 from pie.apps.core.tokens import mint_lms_jwt
 from pie.apps.intents import services
-from pie.apps.intents.constants import IntentCertainty, IntentReason
+from pie.apps.intents.constants import IntentCertainty, IntentKey, IntentReason
 from pie.apps.intents.models import ProgramIntent
 from pie.apps.intents.tests.factories import BASE_TIME, ProgramIntentFactory
 from pie.apps.intents.tests.oracle import current_intents
+from pie.apps.intents.writing.single import insert_intent
 from pie.tests.support.api_clients import CREATE_URL
 from pie.tests.support.tokens import lms_claims, sign_with_development_key
 
@@ -445,6 +447,72 @@ def test_a_parameter_given_twice_is_named_beside_the_other_faults(staff):
         "colour": ["Unknown field."],
         "certainty": ['Item 1: "CERTAINLY" is not a valid choice.'],
     }
+
+
+# A walk while writes are in flight
+
+
+def test_a_walk_while_a_write_is_in_flight(staff):
+    """
+    A write stamps ``created`` before it commits. Its intents show on the pages read
+    after its commit, not on those read before; each learner is listed at most once in
+    one direction, and an intent stamped after the walk's time never shows.
+    """
+    for learner in (2, 4, 6):
+        ProgramIntentFactory(lms_user_id=learner, program_uuid=PROGRAM, certainty=MAYBE)
+    stamped = timezone.now()  # a write in flight checks its intents: created is stamped now
+    first = ok(staff.get(LEARNERS, {"page_size": 2}))
+    # The write commits during the walk: a new learner before the cursor (1) and after it (3
+    # lies before the next page's start too), and a new current intent for learner 6.
+    for learner in (1, 3, 6):
+        key = IntentKey(
+            lms_user_id=learner,
+            program_uuid=PROGRAM,
+            effective_timestamp=at(50),
+            reason="BUNDLE_PURCHASE",
+            certainty=YES,
+        )
+        insert_intent(key, recorded_at=stamped, using=DEFAULT_DB_ALIAS)
+    # A write that began after the walk's first page: never part of the walk.
+    late = services.record_intent(lms_user_id=5, program_uuid=PROGRAM, reason="BUNDLE_PURCHASE", certainty=YES)[0]
+    second = ok(staff.get(first["next"]))
+    assert second["next"] is None
+    forward = [(r["lms_user_id"], r["certainty"]) for r in first["results"] + second["results"]]
+    assert forward == [(2, MAYBE), (4, MAYBE), (6, YES)]
+    # Back from the last page: the pages as they read now, learners 1 and 3 included.
+    back = ok(staff.get(second["previous"]))
+    before = ok(staff.get(back["previous"]))
+    assert before["previous"] is None
+    backward = [(r["lms_user_id"], r["certainty"]) for r in before["results"] + back["results"] + second["results"]]
+    assert backward == [(1, YES), (2, MAYBE), (3, YES), (4, MAYBE), (6, YES)]
+    assert late.created > decode_cursor(parse_qs(urlsplit(first["next"]).query)["cursor"][0], key_length=1).recorded_by
+    assert 5 not in {r["lms_user_id"] for r in before["results"] + back["results"]}
+    # A new walk sees every write.
+    assert [r["lms_user_id"] for r in ok(staff.get(LEARNERS))["results"]] == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_history_walk_while_a_write_is_in_flight(learner):
+    for minutes in (10, 20, 30):
+        ProgramIntentFactory(lms_user_id=7, program_uuid=PROGRAM, effective_timestamp=at(minutes))
+    stamped = timezone.now()
+    first = ok(learner.get(HISTORY_PATH, {"program_uuid": PROGRAM, "page_size": 2}))
+    # Committed now, stamped before the walk's time: one sorts before the cursor, one after it.
+    for minutes in (40, 5):
+        key = IntentKey(
+            lms_user_id=7,
+            program_uuid=PROGRAM,
+            effective_timestamp=at(minutes),
+            reason="LEARNER_STATED",
+            certainty=MAYBE,
+        )
+        insert_intent(key, recorded_at=stamped, using=DEFAULT_DB_ALIAS)
+    services.record_intent(lms_user_id=7, program_uuid=PROGRAM, reason="LEARNER_STATED", certainty=NO)
+    second = ok(learner.get(first["next"]))
+    times = [r["effective_timestamp"][11:16] for page in (first, second) for r in page["results"]]
+    assert times == ["00:30", "00:20", "00:10", "00:05"]
+    back = ok(learner.get(second["previous"]))
+    assert [r["effective_timestamp"][11:16] for r in back["results"]] == ["00:30", "00:20"]
+    assert [r["effective_timestamp"][11:16] for r in ok(learner.get(back["previous"]))["results"]] == ["00:40"]
 
 
 # Query budgets
