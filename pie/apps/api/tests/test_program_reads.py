@@ -7,9 +7,11 @@ import base64
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,13 +19,14 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 from rest_framework.test import APIClient
 
 from pie.apps.api.tests.browser_clients import browser_client, cors_headers
-from pie.apps.api.v1.pagination import MAX_PAGE_SIZE
+from pie.apps.api.v1.pagination import MAX_PAGE_SIZE, decode_cursor
 from pie.apps.core.tokens import mint_lms_jwt
 from pie.apps.intents import services
-from pie.apps.intents.constants import IntentCertainty, IntentReason
+from pie.apps.intents.constants import IntentCertainty, IntentKey, IntentReason
 from pie.apps.intents.models import ProgramIntent
 from pie.apps.intents.tests.factories import BASE_TIME, ProgramIntentFactory
 from pie.apps.intents.tests.oracle import current_intents
+from pie.apps.intents.writing.single import insert_intent
 from pie.tests.support.api_clients import CREATE_URL
 from pie.tests.support.tokens import lms_claims, sign_with_development_key
 
@@ -197,8 +200,22 @@ def test_page_size_defaults_to_100_and_is_at_most_1000(staff):
         ProgramIntentFactory(lms_user_id=learner, program_uuid=PROGRAM)
     assert len(ok(staff.get(LEARNERS))["results"]) == 100
     assert len(ok(staff.get(LEARNERS, {"page_size": MAX_PAGE_SIZE}))["results"]) == 101
-    for size in (0, -1, MAX_PAGE_SIZE + 1, "ten", "1.5"):
+    assert len(ok(staff.get(LEARNERS, {"page_size": "007"}))["results"]) == 7
+    for size in (0, -1, MAX_PAGE_SIZE + 1, "ten", "1.5", "", "1" * 2000):
         assert "page_size" in refused(staff.get(LEARNERS, {"page_size": size}))["errors"]
+
+
+# Fullwidth and Arabic-Indic digits are digits to Python's int(), not to a query's reader.
+NOT_DIGITS = ["10.0", "10.", "10.000", " 10", "10 ", "+10", "1_0", "1e1", "\uff11\uff10", "\u0661\u0660"]
+
+
+@pytest.mark.parametrize("size", NOT_DIGITS)
+@pytest.mark.parametrize(("url", "query"), [(LEARNERS, {}), (HISTORY_PATH, {"program_uuid": PROGRAM})])
+def test_a_page_size_is_digits_only(staff, size, url, query):
+    ProgramIntentFactory(lms_user_id=900, program_uuid=PROGRAM)
+    body = refused(staff.get(url, {**query, "page_size": size}))
+    assert body["error_code"] == "invalid_request"
+    assert body["errors"] == {"page_size": ["A valid integer is required."]}
 
 
 @pytest.mark.parametrize(
@@ -374,6 +391,128 @@ def test_the_mfe_reads_the_history_with_the_jwt_cookie_and_cors_headers():
 
 def test_the_post_on_the_same_path_still_records(learner, intent_body):
     assert learner.post(CREATE_URL, intent_body(), format="json").status_code == 201
+
+
+# A parameter given twice
+
+
+def _walk_cursor(client, url) -> str:
+    """The cursor of the next link of ``url``'s first page of one row."""
+    next_url = ok(client.get(url + ("&" if "?" in url else "?") + "page_size=1"))["next"]
+    return parse_qs(urlsplit(next_url).query)["cursor"][0]
+
+
+TWICE = "The parameter is given more than once; give it once."
+
+
+@pytest.mark.parametrize(
+    ("url", "name", "values"),
+    [
+        pytest.param(ENGAGEMENT, "as_of", lambda client: ["2024-07-01", "2024-07-02"], id="engagement as_of"),
+        pytest.param(ENGAGEMENT, "as_of", lambda client: ["2024-07-01", "2024-07-01"], id="engagement as_of, same"),
+        pytest.param(LEARNERS, "page_size", lambda client: ["2", "3"], id="learners page_size"),
+        pytest.param(LEARNERS, "page_size", lambda client: ["2", "2"], id="learners page_size, same"),
+        pytest.param(LEARNERS, "cursor", lambda client: [_walk_cursor(client, LEARNERS)] * 2, id="learners cursor"),
+        pytest.param(HISTORY, "page_size", lambda client: ["2", "3"], id="history page_size"),
+        pytest.param(HISTORY, "cursor", lambda client: [_walk_cursor(client, HISTORY)] * 2, id="history cursor"),
+        pytest.param(HISTORY_PATH, "program_uuid", lambda client: [str(PROGRAM)] * 2, id="history program_uuid"),
+        pytest.param(HISTORY, "lms_user_id", lambda client: ["900", "900"], id="history lms_user_id"),
+    ],
+)
+def test_a_parameter_given_twice_is_a_400(staff, url, name, values):
+    for minutes in (1, 2):
+        ProgramIntentFactory(lms_user_id=900, program_uuid=PROGRAM, effective_timestamp=at(minutes))
+        ProgramIntentFactory(lms_user_id=900 + minutes, program_uuid=PROGRAM)
+    given = values(staff)
+    sep = "&" if "?" in url else "?"
+    body = refused(staff.get(url + sep + urlencode([(name, value) for value in given])))
+    assert body["error_code"] == "invalid_request"
+    assert body["errors"] == {name: [TWICE]}
+    # Once, the same value is good.
+    ok(staff.get(url + sep + urlencode([(name, given[0])])))
+
+
+def test_the_filters_may_still_be_repeated(staff, program):
+    query = urlencode(
+        [("certainty", YES), ("certainty", NO), ("reason", "BUNDLE_PURCHASE"), ("reason", "LEARNER_STATED")]
+    )
+    listed = ok(staff.get(f"{LEARNERS}?{query}"))["results"]
+    assert listed == [representation(program[name]) for name in ("1_yes", "2_no")]
+
+
+def test_a_parameter_given_twice_is_named_beside_the_other_faults(staff):
+    body = refused(staff.get(f"{LEARNERS}?page_size=2&page_size=3&colour=blue&certainty=CERTAINLY"))
+    assert body["errors"] == {
+        "page_size": [TWICE],
+        "colour": ["Unknown field."],
+        "certainty": ['Item 1: "CERTAINLY" is not a valid choice.'],
+    }
+
+
+# A walk while writes are in flight
+
+
+def test_a_walk_while_a_write_is_in_flight(staff):
+    """
+    A write stamps ``created`` before it commits. Its intents show on the pages read
+    after its commit, not on those read before; each learner is listed at most once in
+    one direction, and an intent stamped after the walk's time never shows.
+    """
+    for learner in (2, 4, 6):
+        ProgramIntentFactory(lms_user_id=learner, program_uuid=PROGRAM, certainty=MAYBE)
+    stamped = timezone.now()  # a write in flight checks its intents: created is stamped now
+    first = ok(staff.get(LEARNERS, {"page_size": 2}))
+    # The write commits during the walk: a new learner before the cursor (1) and after it (3
+    # lies before the next page's start too), and a new current intent for learner 6.
+    for learner in (1, 3, 6):
+        key = IntentKey(
+            lms_user_id=learner,
+            program_uuid=PROGRAM,
+            effective_timestamp=at(50),
+            reason="BUNDLE_PURCHASE",
+            certainty=YES,
+        )
+        insert_intent(key, recorded_at=stamped, using=DEFAULT_DB_ALIAS)
+    # A write that began after the walk's first page: never part of the walk.
+    late = services.record_intent(lms_user_id=5, program_uuid=PROGRAM, reason="BUNDLE_PURCHASE", certainty=YES)[0]
+    second = ok(staff.get(first["next"]))
+    assert second["next"] is None
+    forward = [(r["lms_user_id"], r["certainty"]) for r in first["results"] + second["results"]]
+    assert forward == [(2, MAYBE), (4, MAYBE), (6, YES)]
+    # Back from the last page: the pages as they read now, learners 1 and 3 included.
+    back = ok(staff.get(second["previous"]))
+    before = ok(staff.get(back["previous"]))
+    assert before["previous"] is None
+    backward = [(r["lms_user_id"], r["certainty"]) for r in before["results"] + back["results"] + second["results"]]
+    assert backward == [(1, YES), (2, MAYBE), (3, YES), (4, MAYBE), (6, YES)]
+    assert late.created > decode_cursor(parse_qs(urlsplit(first["next"]).query)["cursor"][0], key_length=1).recorded_by
+    assert 5 not in {r["lms_user_id"] for r in before["results"] + back["results"]}
+    # A new walk sees every write.
+    assert [r["lms_user_id"] for r in ok(staff.get(LEARNERS))["results"]] == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_history_walk_while_a_write_is_in_flight(learner):
+    for minutes in (10, 20, 30):
+        ProgramIntentFactory(lms_user_id=7, program_uuid=PROGRAM, effective_timestamp=at(minutes))
+    stamped = timezone.now()
+    first = ok(learner.get(HISTORY_PATH, {"program_uuid": PROGRAM, "page_size": 2}))
+    # Committed now, stamped before the walk's time: one sorts before the cursor, one after it.
+    for minutes in (40, 5):
+        key = IntentKey(
+            lms_user_id=7,
+            program_uuid=PROGRAM,
+            effective_timestamp=at(minutes),
+            reason="LEARNER_STATED",
+            certainty=MAYBE,
+        )
+        insert_intent(key, recorded_at=stamped, using=DEFAULT_DB_ALIAS)
+    services.record_intent(lms_user_id=7, program_uuid=PROGRAM, reason="LEARNER_STATED", certainty=NO)
+    second = ok(learner.get(first["next"]))
+    times = [r["effective_timestamp"][11:16] for page in (first, second) for r in page["results"]]
+    assert times == ["00:30", "00:20", "00:10", "00:05"]
+    back = ok(learner.get(second["previous"]))
+    assert [r["effective_timestamp"][11:16] for r in back["results"]] == ["00:30", "00:20"]
+    assert [r["effective_timestamp"][11:16] for r in ok(learner.get(back["previous"]))["results"]] == ["00:40"]
 
 
 # Query budgets

@@ -1,6 +1,7 @@
 """
 The building blocks of the v1 serializers: fields that read a value by the domain's own
-rule, and a serializer that refuses the fields it does not know.
+rule, a serializer that refuses the fields it does not know, and one for a query string
+that also refuses a parameter of one value given twice.
 
 A field checks shape and type only (an LMS user id is read by ``pie.apps.core.lms``' one
 rule); the rules an intent must meet live in ``pie.apps.intents.validation``, and the
@@ -107,6 +108,33 @@ class StrictSerializer(serializers.Serializer):
         errors.update(unknown_field_errors(unknown))
         if errors:
             raise serializers.ValidationError(errors)
+        return value
+
+
+GIVEN_TWICE = "The parameter is given more than once; give it once."
+
+
+class QuerySerializer(StrictSerializer):
+    """
+    A query string's serializer: unknown parameters are refused (``StrictSerializer``), and
+    so is a parameter of one value (every field but a ``ListField``) given more than once,
+    which a ``QueryDict`` would otherwise read as its last value.
+    """
+
+    def to_internal_value(self, data):
+        repeated = {
+            name: [GIVEN_TWICE]
+            for name, field in self.fields.items()
+            if not isinstance(field, serializers.ListField) and html.is_html_input(data) and len(data.getlist(name)) > 1
+        }
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if not repeated:
+                raise
+            raise serializers.ValidationError({**error.detail, **repeated}) from None
+        if repeated:
+            raise serializers.ValidationError(repeated)
         return value
 
 

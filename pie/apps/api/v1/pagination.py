@@ -5,9 +5,10 @@ cursors) over the selectors' keyset pages.
 DRF's ``CursorPagination`` pages a queryset by its ordering; PIE's program reads rank
 intents in SQL of their own (``selectors.ranking.ranked_sql``), so the selectors page
 by key themselves and this module only carries the position. A cursor holds the first
-page's time (a walk reads the intents recorded by then, so intents that arrive while it
-pages neither repeat nor push anyone out), the direction, and the key of the row it
-continues from. A cursor that does not decode to such values is a 400.
+page's time (a walk reads the intents recorded by then, so a write begun while it pages
+neither repeats a row nor pushes one out; one in flight then, stamped before its commit,
+shows on the pages read after the commit: docs/api.rst), the direction, and the key of
+the row it continues from. A cursor that does not decode to such values is a 400.
 """
 
 import base64

@@ -16,6 +16,7 @@ from pie.apps.api.v1.fields import (
     BlankIsNotOmittedMixin,
     CertaintyField,
     LmsUserIdField,
+    QuerySerializer,
     ReasonField,
     StrictSerializer,
     TimestampField,
@@ -82,11 +83,19 @@ class _Cursor(BlankIsNotOmittedMixin, serializers.CharField):
 
 
 class _PageSize(BlankIsNotOmittedMixin, serializers.IntegerField):
-    pass
+    def to_internal_value(self, data):
+        # DRF's IntegerField strips a trailing ".0" and leaves the rest to int(), which takes
+        # " 10", "+10", "1_0" and non-ASCII digits: a page size is ASCII digits only.
+        if isinstance(data, str) and not (data.isascii() and data.isdigit()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
-class PageRequestSerializer(StrictSerializer):
-    """The paging parameters of a cursor-paged GET (``cursor=`` and ``page_size=`` are blank, not omitted)."""
+class PageRequestSerializer(QuerySerializer):
+    """
+    The paging parameters of a cursor-paged GET (``cursor=`` and ``page_size=`` are blank,
+    not omitted; each given once).
+    """
 
     cursor = _Cursor(
         required=False, max_length=CURSOR_MAX_LENGTH, help_text="A page's next or previous cursor, as given."
@@ -126,7 +135,7 @@ class ProgramLearnersRequestSerializer(PageRequestSerializer):
     )
 
 
-class ProgramEngagementRequestSerializer(StrictSerializer):
+class ProgramEngagementRequestSerializer(QuerySerializer):
     """The query of ``GET /api/v1/programs/{program_uuid}/engagement/``."""
 
     as_of = TimestampField(

@@ -95,7 +95,8 @@ def program_learners(
     """
     A page of the program's learners, each with their current intent for it (the rule of
     ``most_recent_and_certain``, per learner), among the intents recorded by
-    ``recorded_by``; the filters apply to the current intent. Learners come in the order
+    ``recorded_by`` and committed as it reads (a write stamps ``created`` before its
+    commit); the filters apply to the current intent. Learners come in the order
     of their LMS user ids: the first ``limit`` after ``after``, or the last ``limit``
     before ``before``. Returns the page, in that order, and whether there are more
     learners beyond it in the direction read.

@@ -92,7 +92,8 @@ class ProgramViewSet(RemembersAllowedCallers, ViewSet):
         description=(
             "One row per learner: their current intent for the program (the rule of most_recent_and_certain), "
             "in the order of LMS user ids, in pages of DRF's cursor format. The filters apply to the current "
-            "intent. A walk through the pages reads the intents recorded by its first page's time."
+            "intent. A walk through the pages reads the intents recorded (created) by its first page's time and "
+            "committed when each page is read; it lists each learner at most once in one direction."
         ),
         parameters=[_PROGRAM, ProgramLearnersRequestSerializer],
         responses={status.HTTP_200_OK: ProgramIntentPageSerializer, **_STAFF_ERRORS},
