@@ -15,6 +15,7 @@ from datetime import datetime
 
 from django.db import connection
 from django.db.models import Q
+from django.utils import timezone
 
 from pie.apps.catalog import api as catalog
 from pie.apps.catalog.api import CountedRuns
@@ -24,6 +25,7 @@ from pie.apps.core.iterables import batches
 from pie.apps.core.transactions import serialised
 from pie.apps.engagement import rules
 from pie.apps.engagement.models import CourseFact, FactKind, LearnerLock, ProgramRuleState
+from pie.apps.engagement.validation import check_fact_time
 from pie.apps.intents import services as intents
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ def record_enrollment(*, lms_user_id: int, run_key: str, is_active: bool, mode: 
     ``CHANGED`` then ``CREATED`` pair) changes nothing. Raises ``LearnerRetiredError`` for a
     retired learner.
     """
+    check_fact_time(at, now=timezone.now())
     fact = CourseFact(
         lms_user_id=lms_user_id, run_key=run_key, kind=FactKind.ENROLLMENT, time=at, active=is_active, mode=mode or ""
     )
@@ -52,6 +55,7 @@ def record_enrollment(*, lms_user_id: int, run_key: str, is_active: bool, mode: 
 
 def record_course_passing(*, lms_user_id: int, run_key: str, is_passing: bool, at: datetime) -> FactOutcome:
     """The learner passes ``run_key`` (or no longer does) as of ``at``; as ``record_enrollment`` for the rest."""
+    check_fact_time(at, now=timezone.now())
     fact = CourseFact(lms_user_id=lms_user_id, run_key=run_key, kind=FactKind.PASSING, time=at, active=is_passing)
     return _record_fact(fact)
 
