@@ -401,6 +401,10 @@ OPENEDX_TELEMETRY = env.list("OPENEDX_TELEMETRY", default=[])
 # How far in the future an intent's effective_timestamp may be, to allow for clock skew
 # between PIE and the systems that report events to it.
 PIE_INTENT_MAX_CLOCK_SKEW_SECONDS = env.int("PIE_INTENT_MAX_CLOCK_SKEW_SECONDS", default=300)
+# A course fact (an enrollment, a pass) dated beyond that skew is not applied: an event dated
+# at most this far ahead is kept in the failed-event store, to be replayed once due; one
+# further ahead is refused, as a file row beyond the skew is (docs/engagement.rst).
+PIE_FACT_MAX_FUTURE_SECONDS = env.int("PIE_FACT_MAX_FUTURE_SECONDS", default=86_400)
 
 # Learner retirement (docs/api.rst, "Retiring a learner"): the user the LMS's retirement
 # pipeline calls PIE as (devstack's name), and the secret salts of the retired learners'

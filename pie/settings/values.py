@@ -91,6 +91,7 @@ def refuse_unusable(settings: Mapping) -> None:
     _refuse_bad_integer(settings, "PIE_BULK_API_MAX_INTENTS", minimum=1)
     _refuse_bad_integer(settings, "PIE_BULK_API_MAX_BYTES", minimum=1, optional=True)
     _refuse_bad_integer(settings, "PIE_INTENT_MAX_CLOCK_SKEW_SECONDS", minimum=0)
+    _refuse_bad_integer(settings, "PIE_FACT_MAX_FUTURE_SECONDS", minimum=0)
     rate = ((settings.get("REST_FRAMEWORK") or {}).get("DEFAULT_THROTTLE_RATES") or {}).get("learner_write")
     if rate is not None and not _is_rate(rate):
         raise refusal("PIE_LEARNER_WRITE_RATE", "a rate such as 100/hour (requests per second, minute, hour or day)")

@@ -2,7 +2,8 @@
 What becomes of an event from the bus: what it maps to written, skipped, or kept to replay.
 
 ``record_from_event`` returns only once the event's write is done, skipped (its values are
-refused), or kept in the failed-event store, because the consumer acknowledges every
+refused), or kept in the failed-event store (its write kept failing, or is not due yet),
+because the consumer acknowledges every
 message once the receivers return. It never raises for an event's values or the database's
 state: with DEBUG on, openedx-events lets a receiver's exception reach the consumer. What a
 kept event writes again is its kind's ``replay``, which its app declared (``registry``).
@@ -15,13 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from edx_django_utils.monitoring import set_custom_attribute
 
 from pie.apps.bus import registry, retry, status
 from pie.apps.bus.constants import EventOutcome
 from pie.apps.bus.models import FailedEvent
-from pie.apps.core.exceptions import InvalidValuesError, LearnerRetiredError
+from pie.apps.core.exceptions import InvalidValuesError, LearnerRetiredError, NotDueYetError
 from pie.apps.core.lms import parse_lms_user_id
 
 log = logging.getLogger(__name__)
@@ -46,11 +47,15 @@ def bus_event(metadata) -> BusEvent:
 
 @dataclass
 class ReplayResult:
-    """What ``replay_failed_events`` did: events written, already recorded, still failing, of retired learners."""
+    """
+    What ``replay_failed_events`` did: events written, already recorded, still failing, not
+    due yet (left waiting), of retired learners (forgotten).
+    """
 
     recorded: int = 0
     already_recorded: int = 0
     still_failing: int = 0
+    not_due: int = 0
     retired: int = 0
 
 
@@ -65,7 +70,8 @@ def record_from_event(
     included) are logged and skipped. While the database is unreachable this waits without
     limit; a write that fails while the database answers is tried ``PIE_EVENT_WRITE_ATTEMPTS``
     times, then the event is kept in the failed-event store: ``kind`` (a registered kind)
-    and ``values`` are what is kept of it, for the kind's ``replay`` to write again. The same
+    and ``values`` are what is kept of it, for the kind's ``replay`` to write again. One
+    that is not due yet (``write`` raises ``NotDueYetError``) is kept at once. The same
     event twice writes once, if ``write`` is idempotent, as every registered one is.
     """
     tries = retry.Tries()
@@ -87,8 +93,9 @@ def replay_failed_events() -> ReplayResult:
     Write the kept events again (each by its kind's ``replay``), oldest first; forget each one written.
 
     Idempotent: what is already recorded counts as such and its event is forgotten too, so
-    running it again, or while a consumer runs, records nothing twice. An event that still
-    fails stays, with its new error, and is logged.
+    running it again, or while a consumer runs, records nothing twice. An event not due yet
+    stays, untouched, for a later run. An event that still fails, whatever it raises, stays
+    with its new error and is logged with its id; the replay goes on with the next one.
     """
     result = ReplayResult()
     for failed in list(FailedEvent.objects.order_by("id")):
@@ -102,7 +109,11 @@ def replay_failed_events() -> ReplayResult:
             log.info("Forgot failed event %s: its learner is retired", failed.event_id)
             result.retired += 1
             continue
-        except (InvalidValuesError, DatabaseError) as error:
+        except NotDueYetError as not_due:
+            log.info("Failed event %s is not due yet: it waits until %s", failed.event_id, not_due.due.isoformat())
+            result.not_due += 1
+            continue
+        except Exception as error:  # one event's error, whatever it is, must not stop the others
             log.warning("Failed event %s still fails: %r", failed.event_id, error)
             FailedEvent.objects.filter(pk=failed.pk).update(error=repr(error)[:_ERROR_MAX_LENGTH])
             result.still_failing += 1
@@ -127,6 +138,16 @@ def _record(*, event: BusEvent, kind: str, lms_user_id, values: dict, write, tri
         label = registry.kind(kind).label
         log.warning("Skipped event %s (%s), which maps to no %s: %s", event.event_id, event.event_type, label, error)
         return EventOutcome.SKIPPED
+    except NotDueYetError as error:  # kept at once: retrying would not make it due
+        log.warning(
+            "Keeping event %s (%s): not due yet, to replay from %s",
+            event.event_id,
+            event.event_type,
+            error.due.isoformat(),
+        )
+        return _keep_failed_event(
+            event=event, kind=kind, lms_user_id=lms_user_id, values=values, tries=tries, error=error, logged=True
+        )
     except Exception as error:  # whatever failed, the event is kept rather than lost
         return _keep_failed_event(
             event=event, kind=kind, lms_user_id=lms_user_id, values=values, tries=tries, error=error
@@ -144,15 +165,21 @@ class _ExactJSONEncoder(json.JSONEncoder):
 
 
 def _keep_failed_event(
-    *, event: BusEvent, kind: str, lms_user_id, values: dict, tries: retry.Tries, error: Exception
+    *, event: BusEvent, kind: str, lms_user_id, values: dict, tries: retry.Tries, error: Exception, logged=False
 ) -> EventOutcome:
     """
     Keep an event whose write kept failing (its values passed their checks: only a write
-    that got to the database fails this way); waits for the database like the write did.
+    that got to the database fails this way), or is not due yet (``logged`` already);
+    waits for the database like the write did.
     """
-    log.error(
-        "Keeping event %s (%s) after %d failed writes: %r", event.event_id, event.event_type, tries.failed_writes, error
-    )
+    if not logged:
+        log.error(
+            "Keeping event %s (%s) after %d failed writes: %r",
+            event.event_id,
+            event.event_type,
+            tries.failed_writes,
+            error,
+        )
 
     def keep() -> None:
         FailedEvent.objects.get_or_create(

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_never, wait_exponential
 
-from pie.apps.core.exceptions import InvalidValuesError
+from pie.apps.core.exceptions import InvalidValuesError, NotDueYetError
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +76,9 @@ def _is_outage(error: BaseException) -> bool:
 
 
 def _may_succeed_later(error: BaseException) -> bool:
-    # A value that breaks a rule breaks it on every try.
-    return not isinstance(error, InvalidValuesError)
+    # A value that breaks a rule breaks it on every try; one not due yet is not due a few
+    # seconds later either (its event is kept at once, to replay).
+    return not isinstance(error, InvalidValuesError | NotDueYetError)
 
 
 def call_waiting_for_database[T](func: Callable[[], T], *, tries: Tries, what: str) -> T:
@@ -110,7 +111,7 @@ def call_with_retries[T](func: Callable[[], T], *, tries: Tries, what: str) -> T
 
     A failure while the database answers is tried again, with back-off, up to
     ``PIE_EVENT_WRITE_ATTEMPTS`` tries in all; then its error is raised. An
-    ``InvalidValuesError`` is raised at once.
+    ``InvalidValuesError`` or a ``NotDueYetError`` is raised at once.
     """
 
     def log_retry(state: RetryCallState) -> None:

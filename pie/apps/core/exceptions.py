@@ -7,6 +7,8 @@ event's values that break a rule. Each app's refusal derives from it (the intent
 and the API treat every refusal alike: reported, never retried.
 """
 
+from datetime import datetime
+
 
 class InvalidValuesError(ValueError):
     """
@@ -23,3 +25,15 @@ class LearnerRetiredError(InvalidValuesError):
 
     def __init__(self):
         super().__init__({"lms_user_id": "This learner is retired: PIE records no intent for them."})
+
+
+class NotDueYetError(Exception):
+    """
+    Values that cannot be applied yet, only from ``due`` on (a fact dated a little ahead of
+    the clock). Not a refusal: the event bus keeps such an event at once, without retrying,
+    and its replay leaves it waiting until it is due.
+    """
+
+    def __init__(self, due: datetime):
+        self.due = due
+        super().__init__(f"not due before {due.isoformat()}")

@@ -4,13 +4,17 @@ before PIE listened, read from CSV rows by the intake's load command (``intents.
 and kept as facts in batches (``iter_backfill``); then every learner they touched is
 evaluated, ``services.EVALUATION_BATCH`` at a time (``evaluate_backfilled``).
 
-A row's fact is the state it holds at its source time: an active enrollment at ``created``
-(when it became active), an inactive one at ``modified`` (else the load's time); a pass at
-``passed_at``. A fact already kept is not kept twice, so a file loaded again changes nothing
-and records nothing. A retired learner's rows are rejected, as every writer's are (ADR 17).
+A row's facts are the states it holds at their source times. An enrollments row's state
+(active or not) holds as of its ``modified``, else as of the export's time (the load's
+``--as-of``), which an inactive row without ``modified`` needs; an active row is also active
+from its ``created``. A pass is a passing state at ``passed_at``. No time is the load's own
+clock, so a file loaded again changes nothing and records nothing, and an old snapshot never
+hides a newer state. A row dated beyond the clock skew is rejected (``validation``), as a
+retired learner's rows are, as every writer's are (ADR 17).
 """
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
@@ -26,6 +30,7 @@ from pie.apps.core.transactions import serialised
 from pie.apps.engagement import services
 from pie.apps.engagement.exceptions import InvalidFactError
 from pie.apps.engagement.models import CourseFact, FactKind, LearnerLock
+from pie.apps.engagement.validation import IN_THE_FUTURE
 from pie.apps.intents.validation import TimestampOutOfRangeError, parse_timestamp
 from pie.apps.intents.writing.batches import BatchRefused, RecordIntentsResult, RejectedRow
 
@@ -56,10 +61,16 @@ class Fact(NamedTuple):
 
 
 _TRUE, _FALSE = {"1", "true", "t", "yes", "y"}, {"0", "false", "f", "no", "n"}
+_NEEDS_AS_OF = "Required for an inactive row, unless the load gives --as-of (when the export was taken)."
 
 
-def enrollment_fact(row: Mapping, *, loaded_at: datetime) -> "Fact":
-    """The fact of an enrollments row; ``InvalidFactError`` naming each field at fault."""
+def enrollment_facts(row: Mapping, *, as_of: datetime | None, latest: datetime) -> tuple["Fact", ...]:
+    """
+    The facts of an enrollments row: its state as of ``modified``, else ``as_of`` (the
+    export's time; an inactive row needs one or the other), and, for an active row, active
+    from ``created`` (one fact when that is the same time, or later). ``InvalidFactError``
+    names each field at fault, a time after ``latest`` (``validation.latest_fact_time``) among them.
+    """
     errors: dict[str, str] = {}
     learner, run_key = _learner(row, errors), _run_key(row, errors)
     active = str(row.get("is_active", "")).strip().casefold()
@@ -68,19 +79,31 @@ def enrollment_fact(row: Mapping, *, loaded_at: datetime) -> "Fact":
     mode = str(row.get("mode", "")).strip()
     if len(mode) > 100:
         errors["mode"] = "Longer than 100 characters."
-    created = _time(row, "created", errors)
-    modified = _time(row, "modified", errors) if str(row.get("modified", "")).strip() else None
+    created = _time(row, "created", errors, latest=latest)
+    modified = _time(row, "modified", errors, latest=latest) if str(row.get("modified") or "").strip() else None
+    is_active = active in _TRUE
+    held_at = modified or as_of
+    if held_at is None and active in _FALSE and "modified" not in errors:
+        errors["modified"] = _NEEDS_AS_OF
     if errors:
         raise InvalidFactError(errors)
-    is_active = active in _TRUE
-    time = created if is_active else (modified or loaded_at)
-    return Fact(lms_user_id=learner, run_key=run_key, kind=FactKind.ENROLLMENT, time=time, active=is_active, mode=mode)
+    fact = Fact(
+        lms_user_id=learner, run_key=run_key, kind=FactKind.ENROLLMENT, time=held_at, active=is_active, mode=mode
+    )
+    if not is_active:
+        return (fact,)
+    from_created = fact._replace(time=created)
+    return (from_created, fact) if held_at is not None and held_at > created else (from_created,)
 
 
-def pass_fact(row: Mapping) -> "Fact":
-    """The fact of a course-passes row (passing as of ``passed_at``); ``InvalidFactError`` naming each field."""
+def pass_fact(row: Mapping, *, latest: datetime) -> "Fact":
+    """
+    The fact of a course-passes row (passing as of ``passed_at``); ``InvalidFactError``
+    naming each field, a time after ``latest`` among them.
+    """
     errors: dict[str, str] = {}
-    learner, run_key, passed_at = _learner(row, errors), _run_key(row, errors), _time(row, "passed_at", errors)
+    learner, run_key = _learner(row, errors), _run_key(row, errors)
+    passed_at = _time(row, "passed_at", errors, latest=latest)
     if errors:
         raise InvalidFactError(errors)
     return Fact(lms_user_id=learner, run_key=run_key, kind=FactKind.PASSING, time=passed_at, active=True, mode="")
@@ -89,16 +112,16 @@ def pass_fact(row: Mapping) -> "Fact":
 def iter_backfill(
     rows: Iterable[Mapping],
     *,
-    fact_of: Callable[[Mapping], "Fact"],
+    facts_of: Callable[[Mapping], tuple["Fact", ...]],
     touched: set[int],
     batch_size: int = BATCH_SIZE,
     dry_run: bool = False,
     keep: Callable[[RecordIntentsResult, list[Mapping]], bool] | None = None,
 ) -> Iterator[RecordIntentsResult]:
     """
-    Keep the facts of ``rows`` (``fact_of`` makes each), ``batch_size`` rows a transaction,
-    yielding what each batch did, in the intake's terms: ``inserted`` new facts, ``duplicates``
-    facts already kept, ``rejected`` rows (in the order of their lines). The learners of the
+    Keep the facts of ``rows`` (``facts_of`` makes a row's), ``batch_size`` rows a
+    transaction, yielding what each batch did, in the intake's terms: its rows, ``inserted``
+    new facts, ``duplicates`` facts already kept, ``rejected`` rows (in the order of their lines). The learners of the
     facts kept, new or not, are added to ``touched``, for ``evaluate_backfilled``. ``keep``,
     if given, sees what a batch did and its rows before it is committed: False rolls it back
     and raises ``BatchRefused``. With ``dry_run``, nothing is written: the facts already kept
@@ -108,10 +131,12 @@ def iter_backfill(
         facts, sources, rejected = [], [], []
         for row in batch:
             try:
-                facts.append(fact_of(row))
-                sources.append(row)
+                made = facts_of(row)
             except InvalidFactError as refused:
                 rejected.append(RejectedRow(row=row, errors=refused.errors))
+                continue
+            facts.extend(made)
+            sources.extend([row] * len(made))
         result, kept = (_dry_run if dry_run else _keep)(facts, sources, rejected, batch=batch, keep=keep)
         if not dry_run:
             touched.update(fact.lms_user_id for fact in kept)
@@ -131,7 +156,7 @@ def _keep(facts: list["Fact"], sources: list[Mapping], rejected: list[RejectedRo
 
         def write(facts: list["Fact"] = facts, rejected: list[RejectedRow] = rejected) -> RecordIntentsResult:
             inserted = _insert(facts) if facts else 0
-            result = _result(inserted, facts, rejected)
+            result = _result(inserted, facts, rejected, rows=len(batch))
             if keep is not None and not keep(result, batch):
                 raise BatchRefused(result)
             return result
@@ -154,7 +179,7 @@ def _dry_run(facts: list["Fact"], sources: list[Mapping], rejected: list[Rejecte
         )
     )
     new = {fact[:5] for fact in facts} - kept
-    return _result(len(new), facts, rejected), facts
+    return _result(len(new), facts, rejected, rows=len(batch)), facts
 
 
 def _insert(facts: list["Fact"]) -> int:
@@ -180,15 +205,28 @@ def _without_retired(facts, sources, rejected, retired: set[int]):
         return facts, sources, rejected
     errors = LearnerRetiredError().errors
     pairs = list(zip(facts, sources, strict=True))
-    rejected = rejected + [RejectedRow(row=row, errors=errors) for fact, row in pairs if fact.lms_user_id in retired]
+    # A row of two facts is one row rejected.
+    rows = {row["line"]: row for fact, row in pairs if fact.lms_user_id in retired}
+    rejected = rejected + [RejectedRow(row=row, errors=errors) for row in rows.values()]
     kept = [(fact, row) for fact, row in pairs if fact.lms_user_id not in retired]
     return [fact for fact, _ in kept], [row for _, row in kept], rejected
 
 
-def _result(inserted: int, facts: list["Fact"], rejected: list[RejectedRow]) -> RecordIntentsResult:
+@dataclass(slots=True)
+class BackfillResult(RecordIntentsResult):
+    """What a batch did: ``inserted`` and ``duplicates`` count facts, and a row may hold two; ``rows`` counts rows."""
+
+    read: int = 0
+
+    @property
+    def rows(self) -> int:
+        return self.read
+
+
+def _result(inserted: int, facts: list["Fact"], rejected: list[RejectedRow], *, rows: int) -> BackfillResult:
     # The report merges them with the reader's malformed records by line.
     ordered = sorted(rejected, key=lambda rejected_row: rejected_row.row["line"])
-    return RecordIntentsResult(inserted=inserted, duplicates=len(facts) - inserted, rejected=ordered)
+    return BackfillResult(inserted=inserted, duplicates=len(facts) - inserted, rejected=ordered, read=rows)
 
 
 class RememberedCatalog:
@@ -243,11 +281,18 @@ def _run_key(row: Mapping, errors: dict) -> str | None:
     return run_key
 
 
-def _time(row: Mapping, name: str, errors: dict) -> datetime | None:
+NOT_A_TIMESTAMP = "Not a timestamp (ISO 8601, or 2022-07-01 00:00:00 Z)."
+
+
+def _time(row: Mapping, name: str, errors: dict, *, latest: datetime) -> datetime | None:
     try:
-        return parse_timestamp(str(row.get(name, "")))
+        time = parse_timestamp(str(row.get(name) or ""))
     except TimestampOutOfRangeError as error:
         errors[name] = error.message
     except ValueError:
-        errors[name] = "Not a timestamp (ISO 8601, or 2022-07-01 00:00:00 Z)."
+        errors[name] = NOT_A_TIMESTAMP
+    else:
+        if time <= latest:
+            return time
+        errors[name] = IN_THE_FUTURE
     return None

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
 
 from pie.apps.catalog import api as catalog
 from pie.apps.catalog.api import CountedRuns
@@ -24,6 +25,7 @@ from pie.apps.core.iterables import batches
 from pie.apps.core.transactions import serialised
 from pie.apps.engagement import rules
 from pie.apps.engagement.models import CourseFact, FactKind, LearnerLock, ProgramReevaluation
+from pie.apps.engagement.validation import check_fact_time
 from pie.apps.intents import selectors as intent_selectors
 from pie.apps.intents import services as intents
 
@@ -43,31 +45,17 @@ def record_enrollment(*, lms_user_id: int, run_key: str, is_active: bool, mode: 
     Keep that the learner's enrollment in ``run_key`` was in this state as of ``at`` (its
     source time), then evaluate the learner. A state already kept (a redelivery, the LMS's
     ``CHANGED`` then ``CREATED`` pair) changes nothing. Raises ``LearnerRetiredError`` for a
-    retired learner.
+    retired learner, and for a time beyond the clock skew ``NotDueYetError`` (within
+    ``PIE_FACT_MAX_FUTURE_SECONDS``) or ``InvalidFactError`` (``validation.check_fact_time``).
     """
-    fact = CourseFact(
-        lms_user_id=lms_user_id,
-        run_key=run_key,
-        course_key=catalog.course_key_of_run(run_key) or "",
-        kind=FactKind.ENROLLMENT,
-        time=at,
-        active=is_active,
-        mode=mode or "",
+    return _record_fact(
+        lms_user_id=lms_user_id, run_key=run_key, kind=FactKind.ENROLLMENT, at=at, active=is_active, mode=mode or ""
     )
-    return _record_fact(fact)
 
 
 def record_course_passing(*, lms_user_id: int, run_key: str, is_passing: bool, at: datetime) -> FactOutcome:
     """The learner passes ``run_key`` (or no longer does) as of ``at``; as ``record_enrollment`` for the rest."""
-    fact = CourseFact(
-        lms_user_id=lms_user_id,
-        run_key=run_key,
-        course_key=catalog.course_key_of_run(run_key) or "",
-        kind=FactKind.PASSING,
-        time=at,
-        active=is_passing,
-    )
-    return _record_fact(fact)
+    return _record_fact(lms_user_id=lms_user_id, run_key=run_key, kind=FactKind.PASSING, at=at, active=is_passing)
 
 
 def forget_learner(lms_user_id: int) -> int:
@@ -80,7 +68,20 @@ def forget_learner(lms_user_id: int) -> int:
     return deleted
 
 
-def _record_fact(fact: CourseFact) -> FactOutcome:
+def _record_fact(
+    *, lms_user_id: int, run_key: str, kind: str, at: datetime, active: bool, mode: str = ""
+) -> FactOutcome:
+    check_fact_time(at, now=timezone.now())
+    fact = CourseFact(
+        lms_user_id=lms_user_id,
+        run_key=run_key,
+        course_key=catalog.course_key_of_run(run_key) or "",
+        kind=kind,
+        time=at,
+        active=active,
+        mode=mode,
+    )
+
     def write() -> FactOutcome:
         # The learner's lock row is made by their first fact (a backfill makes its learners' in bulk).
         LearnerLock.objects.get_or_create(lms_user_id=fact.lms_user_id)

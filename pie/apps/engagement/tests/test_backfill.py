@@ -60,11 +60,12 @@ def test_enrollments_covering_a_program_record_its_maybe_once_however_often_load
     )
     out, _ = run("bulk_insert_enrollments", path)
     assert "read 4 rows in " in out
-    assert out.strip().endswith("created 4, duplicates 0, rejected 0. Evaluated 2 learners, recorded 1 intent.")
+    # The first row is active from created and still at modified: two facts.
+    assert out.strip().endswith("created 5, duplicates 0, rejected 0. Evaluated 2 learners, recorded 1 intent.")
     assert intents_of(5) == [("ENROLLED_ALL_COURSES", "MAYBE", datetime(2025, 4, 2, 8, tzinfo=UTC))]
     assert intents_of(6) == []
     out, _ = run("bulk_insert_enrollments", path)
-    assert out.strip().endswith("created 0, duplicates 4, rejected 0. Evaluated 2 learners, recorded 0 intents.")
+    assert out.strip().endswith("created 0, duplicates 5, rejected 0. Evaluated 2 learners, recorded 0 intents.")
     assert ProgramIntent.objects.count() == 1
 
 
@@ -231,4 +232,126 @@ def test_a_file_of_many_rejected_rows_streams_them_to_the_errors_file(tmp_path):
         run("bulk_insert_enrollments", path, "--errors-file", errors, "--batch-size", "100")
     assert raised.value.returncode == 2
     assert len(errors.read_text().splitlines()) == 251
+    assert not CourseFact.objects.exists()
+
+
+def facts_of(learner: int) -> list[tuple]:
+    return sorted(CourseFact.objects.filter(lms_user_id=learner).values_list("run_key", "time", "active"))
+
+
+def test_an_inactive_row_without_modified_needs_as_of_or_is_rejected_by_its_line(tmp_path):
+    path = tmp_path / "enrollments.csv"
+    path.write_text(ENROLLMENTS + f"20,{A},audit,1,2025-03-01,\n20,{B},audit,0,2025-03-02,\n")
+    errors = tmp_path / "rejected.csv"
+    with pytest.raises(CommandError, match="1 row rejected") as raised:
+        run("bulk_insert_enrollments", path, "--errors-file", errors)
+    assert raised.value.returncode == 2
+    assert errors.read_text().splitlines()[1].startswith("3,\"modified '': Required for an inactive row, unless")
+    assert "--as-of" in errors.read_text()
+    assert facts_of(20) == [(A, datetime(2025, 3, 1, tzinfo=UTC), True)]
+    out, _ = run("bulk_insert_enrollments", path, "--as-of", "2025-09-01T00:00:00Z")
+    # The active row is active from created and still at the export's time; the inactive row inactive then.
+    assert "created 2, duplicates 1, rejected 0." in out
+    assert facts_of(20) == [
+        (A, datetime(2025, 3, 1, tzinfo=UTC), True),
+        (A, datetime(2025, 9, 1, tzinfo=UTC), True),
+        (B, datetime(2025, 9, 1, tzinfo=UTC), False),
+    ]
+
+
+def test_an_active_row_is_active_from_created_and_at_modified(tmp_path):
+    path = tmp_path / "enrollments.csv"
+    path.write_text(
+        ENROLLMENTS
+        + f"21,{A},audit,1,2025-03-01,2025-05-01\n"  # two facts
+        + f"21,{B},audit,1,2025-03-02,2025-03-02\n"  # one: modified is created
+    )
+    out, _ = run("bulk_insert_enrollments", path)
+    assert "read 2 rows in " in out
+    assert "created 3, duplicates 0, rejected 0." in out
+    assert facts_of(21) == [
+        (A, datetime(2025, 3, 1, tzinfo=UTC), True),
+        (A, datetime(2025, 5, 1, tzinfo=UTC), True),
+        (B, datetime(2025, 3, 2, tzinfo=UTC), True),
+    ]
+
+
+def test_the_same_snapshot_loaded_twice_adds_nothing(tmp_path):
+    path = tmp_path / "enrollments.csv"
+    path.write_text(
+        ENROLLMENTS + f"22,{A},audit,1,2025-03-01,\n22,{B},audit,0,2025-03-02,\n23,{A},audit,1,2025-03-01,2025-04-01\n"
+    )
+    run("bulk_insert_enrollments", path, "--as-of", "2025-09-01")
+    facts = CourseFact.objects.count()
+    out, _ = run("bulk_insert_enrollments", path, "--as-of", "2025-09-01")
+    assert "created 0, duplicates 5, rejected 0. Evaluated 2 learners, recorded 0 intents." in out
+    assert CourseFact.objects.count() == facts
+
+
+def test_an_old_snapshot_loaded_after_a_later_re_enrollment_changes_nothing(tmp_path):
+    # The snapshot: enrolled in A, unenrolled from B.
+    path = tmp_path / "enrollments.csv"
+    path.write_text(ENROLLMENTS + f"24,{A},audit,1,2025-03-01,\n24,{B},audit,0,2025-03-02,\n")
+    run("bulk_insert_enrollments", path, "--as-of", "2025-09-01")
+    assert intents_of(24) == []
+    # Live, later: the learner enrolls in B again, which completes the program.
+    services.record_enrollment(
+        lms_user_id=24, run_key=B, is_active=True, mode="audit", at=datetime(2026, 2, 1, tzinfo=UTC)
+    )
+    assert intents_of(24) == [("ENROLLED_ALL_COURSES", "MAYBE", datetime(2026, 2, 1, tzinfo=UTC))]
+    before = facts_of(24)
+    out, _ = run("bulk_insert_enrollments", path, "--as-of", "2025-09-01")
+    assert "created 0, duplicates 3" in out
+    assert facts_of(24) == before
+    # The next live change finds B still active: no second completion.
+    services.record_enrollment(
+        lms_user_id=24, run_key=B, is_active=True, mode="verified", at=datetime(2026, 3, 1, tzinfo=UTC)
+    )
+    assert intents_of(24) == [("ENROLLED_ALL_COURSES", "MAYBE", datetime(2026, 2, 1, tzinfo=UTC))]
+
+
+def test_a_row_dated_in_the_future_is_rejected_by_its_line_and_the_rest_loads(tmp_path):
+    path = tmp_path / "enrollments.csv"
+    path.write_text(
+        ENROLLMENTS
+        + f"25,{A},audit,1,2025-03-01,\n"
+        + f"25,{B},audit,1,2099-01-01,\n"  # rejected: the learner is not poisoned
+        + f"26,{A},audit,1,2025-03-01,\n"
+        + f"26,{B},audit,1,2025-03-02,2099-01-01\n"
+        + f"27,{A},audit,1,2025-03-01,\n"
+        + f"27,{B},audit,1,2025-03-02,\n"
+        + f"25,{B},audit,1,2025-04-01,\n"  # the same learner's later row loads
+    )
+    errors = tmp_path / "rejected.csv"
+    with pytest.raises(CommandError, match="2 rows rejected") as raised:
+        run("bulk_insert_enrollments", path, "--errors-file", errors)
+    assert raised.value.returncode == 2
+    rejected = errors.read_text().splitlines()
+    assert rejected[1].startswith("3,created '2099-01-01': Must not be in the future")
+    assert rejected[2].startswith("5,modified '2099-01-01': Must not be in the future")
+    assert intents_of(25) == [("ENROLLED_ALL_COURSES", "MAYBE", datetime(2025, 4, 1, tzinfo=UTC))]
+    assert intents_of(26) == []
+    assert intents_of(27) == [("ENROLLED_ALL_COURSES", "MAYBE", datetime(2025, 3, 2, tzinfo=UTC))]
+    assert not CourseFact.objects.filter(time__year=2099).exists()
+
+
+def test_a_pass_dated_in_the_future_is_rejected_by_its_line(tmp_path):
+    path = tmp_path / "passes.csv"
+    path.write_text(f"user_id,course_id,passed_at\n28,{A},2099-01-01\n28,{A},2025-05-01\n28,{B},2025-06-01\n")
+    errors = tmp_path / "rejected.csv"
+    with pytest.raises(CommandError, match="1 row rejected"):
+        run("bulk_insert_course_passes", path, "--errors-file", errors)
+    assert errors.read_text().splitlines()[1].startswith("2,passed_at '2099-01-01': Must not be in the future")
+    assert intents_of(28) == [("ALL_COURSES_COMPLETE", "CERTAIN_YES", datetime(2025, 6, 1, tzinfo=UTC))]
+
+
+@pytest.mark.parametrize(
+    ("as_of", "message"),
+    [("yesterday", "--as-of 'yesterday': Not a timestamp"), ("2099-01-01", "--as-of '2099-01-01': Must not be in the")],
+)
+def test_a_bad_as_of_stops_the_load_before_it_starts(tmp_path, as_of, message):
+    path = tmp_path / "enrollments.csv"
+    path.write_text(ENROLLMENTS + f"29,{A},audit,1,2025-03-01,\n")
+    with pytest.raises(CommandError, match=message):
+        run("bulk_insert_enrollments", path, "--as-of", as_of)
     assert not CourseFact.objects.exists()

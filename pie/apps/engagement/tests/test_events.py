@@ -1,9 +1,12 @@
 """Enrollment, unenrollment and passing events become course facts, then intents (the receivers, in process)."""
 
+import io
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.management import call_command
 from opaque_keys.edx.keys import CourseKey
 from openedx_events.learning.data import (
     CourseData,
@@ -19,7 +22,8 @@ from openedx_events.learning.signals import (
     COURSE_UNENROLLMENT_COMPLETED,
 )
 
-from pie.apps.bus.models import FailedEvent
+from pie.apps.bus.constants import EventOutcome
+from pie.apps.bus.models import EventHandlingStatus, FailedEvent
 from pie.apps.bus.recording import replay_failed_events
 from pie.apps.catalog.api import ListedProgram, replace_catalog
 from pie.apps.engagement.models import CourseFact
@@ -130,3 +134,59 @@ def test_a_fact_whose_write_keeps_failing_is_kept_then_replayed(refuse_intents_o
     assert result.recorded == 1
     assert intents(11) == [("ENROLLED_ALL_COURSES", "MAYBE", T0 + timedelta(minutes=1))]
     assert not FailedEvent.objects.exists()
+
+
+def test_an_event_a_little_ahead_is_kept_at_once_and_replayed_once_due(settings, caplog):
+    # No skew: an event half a second ahead is not due yet.
+    settings.PIE_INTENT_MAX_CLOCK_SKEW_SECONDS = 0
+    COURSE_ENROLLMENT_CREATED.send_event(time=T0, enrollment=enrollment(14, A))
+    ahead = datetime.now(UTC) + timedelta(milliseconds=500)
+    COURSE_ENROLLMENT_CREATED.send_event(time=ahead, enrollment=enrollment(14, B))
+    kept = FailedEvent.objects.get()
+    assert (kept.kind, kept.lms_user_id, kept.attempts) == ("course_fact", 14, 0)  # kept at once, no retries
+    assert EventHandlingStatus.objects.get(event_type=kept.event_type).last_outcome == EventOutcome.KEPT
+    assert "not due" in caplog.text
+    assert "trying again" not in caplog.text
+    assert list(CourseFact.objects.filter(lms_user_id=14).values_list("run_key", flat=True)) == [A]
+    assert intents(14) == []
+    out = io.StringIO()
+    call_command("replay_failed_events", stdout=out)  # exits 0: waiting is not failing
+    assert "0 recorded, 0 already recorded, 0 still failing, 1 not due yet" in out.getvalue()
+    assert FailedEvent.objects.exists()
+    time.sleep(max(0.0, (ahead - datetime.now(UTC)).total_seconds()) + 0.05)
+    assert replay_failed_events().recorded == 1
+    assert intents(14) == [("ENROLLED_ALL_COURSES", "MAYBE", ahead)]
+    assert not FailedEvent.objects.exists()
+
+
+def test_an_event_a_little_ahead_does_not_poison_its_learners_next_event():
+    # Kept as a fact, a pass an hour ahead made the pass that completes the program
+    # complete it in the future: its intent was refused, and the event lost with it.
+    for when, run in ((datetime.now(UTC) + timedelta(hours=1), A), (T0, B)):
+        COURSE_PASSING_STATUS_UPDATED.send_event(
+            time=when, course_passing_status=CoursePassingStatusData(is_passing=True, course=course(run), user=user(15))
+        )
+    assert FailedEvent.objects.get().values["run_key"] == A
+    assert list(CourseFact.objects.filter(lms_user_id=15).values_list("run_key", flat=True)) == [B]
+    assert intents(15) == []
+
+
+@pytest.mark.parametrize("when", [datetime(9999, 12, 31, tzinfo=UTC), "two days ahead"])
+def test_an_event_dated_beyond_a_day_ahead_is_refused(when, caplog):
+    if when == "two days ahead":
+        when = datetime.now(UTC) + timedelta(days=2)
+    COURSE_PASSING_STATUS_UPDATED.send_event(
+        time=when, course_passing_status=CoursePassingStatusData(is_passing=True, course=course(A), user=user(16))
+    )
+    assert not CourseFact.objects.exists()
+    assert not FailedEvent.objects.exists()
+    assert EventHandlingStatus.objects.get().last_outcome == EventOutcome.SKIPPED
+    assert "Skipped event" in caplog.text
+    assert "future" in caplog.text
+
+
+def test_how_far_ahead_an_event_is_kept_is_a_setting(settings):
+    settings.PIE_FACT_MAX_FUTURE_SECONDS = 600
+    COURSE_ENROLLMENT_CREATED.send_event(time=datetime.now(UTC) + timedelta(hours=1), enrollment=enrollment(17, A))
+    assert not FailedEvent.objects.exists()
+    assert EventHandlingStatus.objects.get().last_outcome == EventOutcome.SKIPPED

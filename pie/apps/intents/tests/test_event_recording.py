@@ -102,7 +102,8 @@ def test_replay_records_a_kept_event_once(refuse_intents_of, capsys):
     call_command("replay_failed_events")
     assert (
         capsys.readouterr().out.strip()
-        == "Replayed failed events: 1 recorded, 0 already recorded, 0 still failing, 0 forgotten (retired learners)"
+        == "Replayed failed events: 1 recorded, 0 already recorded, 0 still failing, 0 not due yet, "
+        "0 forgotten (retired learners)"
     )
     assert ProgramIntent.objects.get(lms_user_id=23).effective_timestamp == TIME
     assert not FailedEvent.objects.exists()

@@ -15,5 +15,5 @@ class Command(BackfillCommand):
     help = "Backfill course passes (user_id, course_id, passed_at) as course facts."
     columns = PASS_COLUMNS
 
-    def fact_of(self, row):
-        return pass_fact(row)
+    def facts_of(self, row) -> tuple:
+        return (pass_fact(row, latest=self.latest),)
