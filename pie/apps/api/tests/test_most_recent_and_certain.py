@@ -104,6 +104,12 @@ def test_staff_read_a_learners_list(staff, intents_of_learner_7):
     assert len(ids(staff.get(LIST_URL, {"lms_user_id": 7}))) == 3
 
 
+def test_a_learner_given_twice_is_a_400_not_the_last_one(staff, intents_of_learner_7):
+    response = staff.get(f"{LIST_URL}?lms_user_id=8&lms_user_id=7")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"lms_user_id": ["The parameter is given more than once; give it once."]}
+
+
 @pytest.mark.parametrize("later_claim", [False, None], ids=["administrator false", "no administrator claim"])
 def test_staff_rights_come_from_each_token_not_an_earlier_one(client_with_token, intents_of_learner_7, later_claim):
     earlier = client_with_token(mint_lms_jwt(lms_user_id=901, username="ops", administrator=True))

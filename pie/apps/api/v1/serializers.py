@@ -62,7 +62,7 @@ class ProgramIntentCreateRequestSerializer(BulkIntentRequestSerializer):
     )
 
 
-class MostRecentAndCertainRequestSerializer(StrictSerializer):
+class MostRecentAndCertainRequestSerializer(QuerySerializer):
     """The query of ``GET /api/v1/program_intents/most_recent_and_certain/``."""
 
     program_uuid = serializers.ListField(
