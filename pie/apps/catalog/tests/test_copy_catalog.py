@@ -219,11 +219,10 @@ class TestTheCopyIsBoundedAndStaysHome:
     def copied_once(self, discovery):
         copy()
         self.before = catalog()
-        self.discovery = discovery
 
-    def fails(self, match: str, *args: str) -> str:
+    def fails(self, match: str) -> str:
         with pytest.raises(CommandError) as raised:
-            copy("--delete", *args)
+            copy("--delete")
         message = str(raised.value)
         assert message.startswith("The catalog was not copied (nothing changed): ")
         assert match in message, message
