@@ -472,12 +472,19 @@ PIE_EVENT_RETRY_MAX_DELAY_SECONDS = env.float("PIE_EVENT_RETRY_MAX_DELAY_SECONDS
 
 # The program catalog (manage.py copy_catalog): course-discovery's API, and the LMS's OAuth2
 # provider with PIE's backend-service client credentials, the names every IDA uses.
-# Each request to discovery or the LMS has this timeout (seconds; a failed page is retried).
+# Each answer of discovery or the LMS comes whole within this deadline (seconds; a failed page
+# is asked again).
 COURSE_CATALOG_API_URL = env.str("COURSE_CATALOG_API_URL", default=None)
 BACKEND_SERVICE_EDX_OAUTH2_PROVIDER_URL = env.str("BACKEND_SERVICE_EDX_OAUTH2_PROVIDER_URL", default=None)
 BACKEND_SERVICE_EDX_OAUTH2_KEY = env.str("BACKEND_SERVICE_EDX_OAUTH2_KEY", default=None)
 BACKEND_SERVICE_EDX_OAUTH2_SECRET = env.str("BACKEND_SERVICE_EDX_OAUTH2_SECRET", default=None)
 PIE_CATALOG_REQUEST_TIMEOUT_SECONDS = env.float("PIE_CATALOG_REQUEST_TIMEOUT_SECONDS", default=10.0)
+# The copy's bounds (docs/catalog.rst): the whole read's deadline, the pages and each page's
+# bytes it reads at most, and the longest wait a Retry-After gets.
+PIE_CATALOG_COPY_TIMEOUT_SECONDS = env.float("PIE_CATALOG_COPY_TIMEOUT_SECONDS", default=900.0)
+PIE_CATALOG_MAX_PAGES = env.int("PIE_CATALOG_MAX_PAGES", default=1000)
+PIE_CATALOG_MAX_PAGE_BYTES = env.int("PIE_CATALOG_MAX_PAGE_BYTES", default=32 * 1024 * 1024)
+PIE_CATALOG_MAX_RETRY_AFTER_SECONDS = env.float("PIE_CATALOG_MAX_RETRY_AFTER_SECONDS", default=60.0)
 
 # The request log (pie.apps.core.request_log): one JSON line per request on standard output,
 # from django-structlog's middleware. No IP address (personal data), no Django user id (the

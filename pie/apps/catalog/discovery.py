@@ -2,33 +2,30 @@
 Reading the program catalog from course-discovery, as the credentials service does.
 
 ``GET {COURSE_CATALOG_API_URL}programs/?exclude_utm=1&page_size=N``, page after page by
-``next``, through edx-rest-api-client's ``OAuthAPIClient``: it gets (and renews) a JWT from
-the LMS with PIE's backend-service client credentials. Every request has its own timeout
-(the client's covers only the token request); a page that fails with a server error or a
-timeout is retried a few times (urllib3's ``Retry``), then the whole read fails with
-``CatalogUnavailable``, whose message is one line. A listing that is not of the expected
-shape fails the same way: a copy is all or nothing.
+``next``, through edx-rest-api-client's ``OAuthAPIClient`` (``fetching``: each answer and the
+copy have a deadline, a page a size cap, a server error is asked again a few times). The walk
+is bounded too: at most ``Limits.max_pages`` pages, a ``next`` that links back to a page
+already read stops it, and so does one off discovery's origin (scheme, host and port), before
+any request is sent there. A listing that is not of the expected shape fails the same way,
+with ``CatalogUnavailable``, whose message is one line: a copy is all or nothing.
 """
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-import requests
-from edx_rest_api_client.client import OAuthAPIClient
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
-from urllib3.util.retry import Retry
-
+from pie.apps.catalog import fetching
+from pie.apps.catalog.fetching import CatalogUnavailable, Client, Limits
 from pie.apps.catalog.models import ProgramStatus
 from pie.apps.catalog.run_keys import RUN_KEY_RULE, is_countable_run_key
 
-# Attempts after the first, for a page that failed with a server error or did not answer.
-RETRIES = 3
+__all__ = ["CatalogUnavailable", "Limits", "ListedProgram", "client", "listed_programs"]
 
-
-class CatalogUnavailable(Exception):
-    """The catalog could not be read whole (discovery or the LMS failed, or the listing is malformed)."""
+# A program's uuid as discovery writes it: uuid.UUID() would also take stray hyphens, braces or a urn.
+UUID_SHAPE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True)
@@ -41,110 +38,120 @@ class ListedProgram:
     courses: dict[str, frozenset[str]]
 
 
-def client(*, provider_url: str, client_id: str, client_secret: str, timeout: float) -> OAuthAPIClient:
-    """An ``OAuthAPIClient`` whose GETs are retried on server errors and timeouts."""
-    session = OAuthAPIClient(provider_url, client_id, client_secret, timeout=(timeout, timeout))
-    retry = Retry(
-        total=RETRIES,
-        backoff_factor=0.2,
-        status_forcelist=(429, 500, 502, 503, 504),
-        allowed_methods=frozenset({"GET"}),
-        raise_on_status=False,
-    )
-    for prefix in ("http://", "https://"):
-        session.mount(prefix, HTTPAdapter(max_retries=retry))
-    return session
+def client(*, provider_url: str, client_id: str, client_secret: str, timeout: float) -> Client:
+    """An ``OAuthAPIClient`` for the LMS's token, with each request's socket timeout."""
+    return Client(provider_url=provider_url, client_id=client_id, client_secret=client_secret, timeout=timeout)
 
 
 def listed_programs(
-    session: requests.Session,
+    session: Client,
     *,
     api_url: str,
     page_size: int,
-    timeout: float,
+    limits: Limits,
+    complete: bool = False,
     on_page: Callable[[int, int, int | None], None] | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> list[ListedProgram]:
     """
     Every program of discovery's listing, read page by page; ``on_page(page, programs read,
-    count listed)`` after each. Raises ``CatalogUnavailable`` (one line) if any of it fails.
+    count listed)`` after each, ``on_wait(line)`` before a wait that discovery asked for. With
+    ``complete``, the listing's own ``count`` must be the number of programs read (so that a
+    program missing from it is truly gone). Raises ``CatalogUnavailable`` (one line) if any of
+    it fails.
     """
-    url: str | None = api_url.rstrip("/") + "/programs/"
-    params: dict | None = {"exclude_utm": 1, "page_size": page_size}
+    clock = fetching.Clock(limits)
+    home = _origin(api_url)
+    url: str | None = api_url.rstrip("/") + "/programs/?" + urlencode({"exclude_utm": 1, "page_size": page_size})
+    read: set[tuple] = set()
     programs: dict[uuid.UUID, ListedProgram] = {}
-    _authenticate(session)
+    counts: list[int] = []
+    fetching.authenticate(session, clock)
     page = 0
     while url:
-        body = _page(session, url, params=params, timeout=timeout)
+        if page == limits.max_pages:
+            raise CatalogUnavailable(f"course-discovery's listing goes on past {page} pages (PIE_CATALOG_MAX_PAGES)")
+        read.add(_page_key(url))
+        body = fetching.page(session, url, clock=clock, on_wait=on_wait)
         page += 1
-        results, url, params = body.get("results"), body.get("next"), None
+        results, url = body.get("results"), body.get("next")
         if not isinstance(results, list) or not (url is None or isinstance(url, str)):
             raise CatalogUnavailable(f"course-discovery's page {page} is not a listing (no results list or next link).")
+        if url is not None and _origin(url) != home:
+            raise CatalogUnavailable(
+                f"course-discovery's page {page} links to {_shown(url)}, off its origin {_home(api_url)}: not followed"
+            )
+        if url is not None and _page_key(url) in read:
+            raise CatalogUnavailable(f"course-discovery's page {page} links back to a page already read: {_shown(url)}")
         for item in results:
             program = _program(item, page=page)
             programs[program.uuid] = program
+        count = body.get("count")
+        count = count if isinstance(count, int) and not isinstance(count, bool) else None
+        if count is not None:
+            counts.append(count)
         if on_page is not None:
-            on_page(page, len(programs), body.get("count") if isinstance(body.get("count"), int) else None)
+            on_page(page, len(programs), count)
+    if complete and (not counts or set(counts) != {len(programs)}):
+        said = f"counts {counts[-1]} programs" if counts else "gives no count of its programs"
+        raise CatalogUnavailable(
+            f"course-discovery's listing {said} but {len(programs)} were read: --delete needs a whole listing"
+        )
     return list(programs.values())
 
 
-def _authenticate(session: requests.Session) -> None:
-    """Get the JWT first, so that a refusal is blamed on the LMS, not on discovery."""
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of ``url``, the port made explicit; None for what is not an http(s) URL."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
     try:
-        session.get_jwt_access_token()
-    except requests.RequestException as error:
-        status = f" (HTTP {error.response.status_code})" if error.response is not None else ""
-        raise CatalogUnavailable(
-            f"the LMS gave no access token for PIE's client credentials: {_reason(error)}{status}"
-        ) from error
+        port = parts.port
+    except ValueError:
+        return None
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or DEFAULT_PORTS[scheme]
 
 
-def _page(session: requests.Session, url: str, *, params: dict | None, timeout: float) -> dict:
+def _home(api_url: str) -> str:
+    parts = urlsplit(api_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _page_key(url: str) -> tuple:
+    """A page's address whatever the order of its query's parameters."""
+    parts = urlsplit(url)
+    return _origin(url), parts.path, tuple(sorted(parse_qsl(parts.query, keep_blank_values=True)))
+
+
+def _shown(url: str) -> str:
+    """A URL from the listing, fit for a one-line message."""
+    return url if len(url) <= 200 and url.isascii() and url.isprintable() and " " not in url else f"{url[:200]!r}"
+
+
+def _text(value) -> bool:
+    """A non-empty string that the database can store (no lone surrogate), of at most 255 characters."""
+    if not isinstance(value, str) or not 0 < len(value) <= 255:
+        return False
     try:
-        response = session.get(url, params=params, timeout=timeout)
-    except requests.RequestException as error:
-        # A token the LMS would not give, a connection refused, a timeout on every attempt.
-        raise CatalogUnavailable(f"course-discovery could not be read at {url}: {_reason(error)}") from error
-    if response.status_code != 200:
-        raise CatalogUnavailable(f"course-discovery answered {response.status_code} to GET {response.url}")
-    try:
-        body = response.json()
-    except ValueError as error:
-        raise CatalogUnavailable(f"course-discovery's answer to GET {response.url} is not JSON") from error
-    if not isinstance(body, dict):
-        raise CatalogUnavailable(f"course-discovery's answer to GET {response.url} is not a listing")
-    return body
-
-
-def _reason(error: requests.RequestException) -> str:
-    """The error in a few words, on one line (urllib3's messages nest the whole retry history)."""
-    # After the last retry, requests raises ConnectionError around urllib3's MaxRetryError,
-    # whose ``reason`` is the last attempt's error.
-    last = getattr(error.args[0], "reason", None) if error.args else None
-    if isinstance(error, requests.ReadTimeout) or isinstance(last, ReadTimeoutError):
-        return "no answer within the timeout"
-    if isinstance(last, NewConnectionError):
-        return "the connection was refused"
-    if isinstance(error, requests.ConnectTimeout) or isinstance(last, ConnectTimeoutError):
-        return "no connection within the timeout"
-    if isinstance(error, requests.ConnectionError):
-        return "the connection failed"
-    if isinstance(error, requests.HTTPError):
-        return "refused"
-    return "an answer that is not a token" if error.response is not None else type(error).__name__
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _program(item, *, page: int) -> ListedProgram:
     """A listed program, checked; ``CatalogUnavailable`` naming it if it is not of the expected shape."""
     if not isinstance(item, dict):
         raise CatalogUnavailable(f"course-discovery's page {page} lists something that is not a program")
-    try:
-        program_uuid = uuid.UUID(str(item.get("uuid")))
-    except ValueError:
-        raise CatalogUnavailable(f"course-discovery's page {page} lists a program without a valid uuid") from None
+    text = item.get("uuid")
+    if not isinstance(text, str) or not UUID_SHAPE.fullmatch(text):
+        raise CatalogUnavailable(f"course-discovery's page {page} lists a program without a valid uuid")
+    program_uuid = uuid.UUID(text)
     title, status, courses = item.get("title"), item.get("status"), item.get("courses")
-    if not isinstance(title, str) or not 0 < len(title) <= 255:
-        raise CatalogUnavailable(f"program {program_uuid}: its title is missing or too long")
-    if status not in ProgramStatus.values:
+    if not _text(title):
+        raise CatalogUnavailable(f"program {program_uuid}: its title is missing, too long or not text")
+    if not isinstance(status, str) or status not in ProgramStatus.values:
         raise CatalogUnavailable(f"program {program_uuid}: status {status!r} is not one PIE knows")
     if not isinstance(courses, list):
         raise CatalogUnavailable(f"program {program_uuid}: its courses are not a list")
@@ -152,7 +159,7 @@ def _program(item, *, page: int) -> ListedProgram:
     for course in courses:
         key = course.get("key") if isinstance(course, dict) else None
         runs = course.get("course_runs", []) if isinstance(course, dict) else None
-        if not isinstance(key, str) or not 0 < len(key) <= 255 or not isinstance(runs, list):
+        if not _text(key) or not isinstance(runs, list):
             raise CatalogUnavailable(f"program {program_uuid}: a course without a key or a list of runs")
         runs_of_course.setdefault(key, set()).update(_run_key(run, program_uuid) for run in runs)
     return ListedProgram(

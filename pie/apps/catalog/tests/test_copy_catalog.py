@@ -1,14 +1,17 @@
 """``manage.py copy_catalog`` against a stand-in discovery and LMS over real HTTP (edx-rest-api-client talks)."""
 
 import io
+import json
 import time
 import uuid
 
 import pytest
 from django.core.management import CommandError, call_command
+from edx_django_utils.cache import TieredCache
 
+from pie.apps.catalog import fetching
 from pie.apps.catalog.models import Program, ProgramCourse, ProgramRun
-from pie.apps.catalog.tests.discovery import StandInDiscovery, program
+from pie.apps.catalog.tests.discovery import CLIENT_ID, StandInDiscovery, answer, program
 
 P1, P2, P3 = (uuid.UUID(int=n, version=4) for n in (1, 2, 3))
 RUN_A1, RUN_A2, RUN_B1 = "course-v1:edX+A+1T2025", "course-v1:edX+A+2T2025", "course-v1:edX+B+1T2025"
@@ -26,6 +29,10 @@ def discovery(settings):
     for name, value in stand_in.settings().items():
         setattr(settings, name, value)
     settings.PIE_CATALOG_REQUEST_TIMEOUT_SECONDS = 2
+    settings.PIE_CATALOG_COPY_TIMEOUT_SECONDS = 20
+    settings.PIE_CATALOG_MAX_PAGES = 10
+    settings.PIE_CATALOG_MAX_PAGE_BYTES = 100_000
+    settings.PIE_CATALOG_MAX_RETRY_AFTER_SECONDS = 0.2
     yield stand_in
     stand_in.stop()
 
@@ -195,3 +202,198 @@ def test_without_its_settings_the_command_names_them(discovery, settings):
     settings.BACKEND_SERVICE_EDX_OAUTH2_KEY = ""
     with pytest.raises(CommandError, match=r"^Set COURSE_CATALOG_API_URL, BACKEND_SERVICE_EDX_OAUTH2_KEY to copy"):
         copy()
+
+
+def listing(results: list[dict], *, next_url: str | None = None, count: int | None = None) -> bytes:
+    """A page of discovery's listing, as bytes to answer."""
+    return json.dumps(
+        {"count": len(results) if count is None else count, "next": next_url, "results": results}
+    ).encode()
+
+
+@pytest.mark.django_db
+class TestTheCopyIsBoundedAndStaysHome:
+    """A hostile or broken discovery or LMS: the copy stops with one line, exit 1, the catalog kept."""
+
+    @pytest.fixture(autouse=True)
+    def copied_once(self, discovery):
+        copy()
+        self.before = catalog()
+
+    def fails(self, match: str) -> str:
+        with pytest.raises(CommandError) as raised:
+            copy("--delete")
+        message = str(raised.value)
+        assert message.startswith("The catalog was not copied (nothing changed): ")
+        assert match in message, message
+        assert "\n" not in message
+        assert "Traceback" not in message
+        assert catalog() == self.before
+        return message
+
+    def test_a_next_link_that_loops_stops_the_copy(self, discovery):
+        discovery.page_faults = {2: [listing([program(P3)], next_url=discovery.page_url(2))] * 50}
+        self.fails(f"course-discovery's page 2 links back to a page already read: {discovery.page_url(2)}")
+        assert len(discovery.requests) == 2 + 2  # the first copy's two pages, then pages 1 and 2 once
+
+    def test_endless_distinct_pages_stop_at_the_page_limit(self, discovery, settings):
+        settings.PIE_CATALOG_MAX_PAGES = 3
+        discovery.programs = [program(uuid.uuid4(), f"P{n}") for n in range(20)]
+        self.fails("course-discovery's listing goes on past 3 pages (PIE_CATALOG_MAX_PAGES)")
+        assert len(discovery.requests) == 2 + 3
+
+    @pytest.mark.parametrize("drip", ["headers", "body"])
+    def test_a_page_answered_a_byte_at_a_time_stops_at_the_deadline_of_an_answer(self, discovery, settings, drip):
+        # Each byte comes well within the read timeout: only a deadline for the whole answer stops it.
+        settings.PIE_CATALOG_REQUEST_TIMEOUT_SECONDS = 0.5
+        discovery.page_faults = {1: [answer(200, listing([]), drip=drip)] * 4}
+        message = self.fails("no answer within the timeout (0.5 s an answer)")
+        first = f"{discovery.url}/api/v1/programs/?exclude_utm=1&page_size=2"
+        assert message.endswith(
+            f"course-discovery could not be read at {first}: no answer within the timeout (0.5 s an answer)"
+        )
+
+    def test_a_token_given_a_byte_at_a_time_stops_at_the_deadline_of_an_answer(self, discovery, settings):
+        settings.PIE_CATALOG_REQUEST_TIMEOUT_SECONDS = 0.5
+        TieredCache.dangerous_clear_all_tiers()  # no token cached: PIE asks the LMS
+        discovery.token_answer = answer(200, b'{"access_token": "t", "expires_in": 3600}', drip="body")
+        self.fails("the LMS gave no access token for PIE's client credentials: no answer within the timeout")
+
+    def test_the_copy_as_a_whole_has_a_deadline(self, discovery, settings):
+        settings.PIE_CATALOG_REQUEST_TIMEOUT_SECONDS = 5
+        settings.PIE_CATALOG_COPY_TIMEOUT_SECONDS = 0.5
+        discovery.page_faults = {1: [answer(200, listing([]), drip="body")]}
+        self.fails("the copy did not finish within 0.5 s (PIE_CATALOG_COPY_TIMEOUT_SECONDS)")
+
+    def test_retry_after_is_capped_and_said(self, discovery):
+        discovery.page_faults = {2: [answer(503, b"{}", headers={"Retry-After": "100000"})]}
+        out, err = copy()
+        assert "0 added" in out
+        said = [line for line in err.splitlines() if "Retry-After" in line]
+        assert said == [
+            f"course-discovery answered 503 to GET {discovery.page_url(2)}: Retry-After 100000 s, "
+            "waiting 0.2 s (PIE_CATALOG_MAX_RETRY_AFTER_SECONDS)"
+        ]
+
+    def test_a_next_link_to_another_origin_is_not_followed(self, discovery):
+        elsewhere = StandInDiscovery([program(uuid.uuid4(), "Theirs")]).start()
+        try:
+            discovery.page_faults = {1: [listing([program(P1)], next_url=elsewhere.page_url(1))]}
+            self.fails(f"course-discovery's page 1 links to {elsewhere.page_url(1)}, off its origin {discovery.url}")
+            # Another port is another origin, so is another scheme.
+            other_scheme = discovery.page_url(2).replace("http://", "https://")
+            discovery.page_faults = {1: [listing([program(P1)], next_url=other_scheme)]}
+            self.fails(f"course-discovery's page 1 links to {other_scheme}, off its origin")
+            # A redirect elsewhere is not followed either.
+            discovery.page_faults = {1: [answer(302, headers={"Location": elsewhere.page_url(1)})]}
+            self.fails("course-discovery answered 302 to GET")
+            assert elsewhere.requests == []
+            assert elsewhere.token_requests == 0
+        finally:
+            elsewhere.stop()
+
+    @pytest.mark.parametrize("length", [True, False], ids=["declared", "undeclared"])
+    def test_a_page_larger_than_the_byte_cap_stops_the_copy(self, discovery, settings, length):
+        settings.PIE_CATALOG_MAX_PAGE_BYTES = 10_000
+        big = listing([program(uuid.uuid4(), "x" * 200) for _ in range(100)])
+        assert len(big) > 20_000
+        discovery.page_faults = {1: [answer(200, big, length=length)]}
+        self.fails("is larger than 10000 bytes (PIE_CATALOG_MAX_PAGE_BYTES)")
+
+    def test_delete_refuses_a_listing_whose_count_says_programs_were_skipped(self, discovery):
+        discovery.page_faults = {1: [listing(discovery.programs[:2], count=3)]}
+        self.fails("course-discovery's listing counts 3 programs but 2 were read: --delete needs a whole listing")
+        # Without --delete nothing is removed, so the copy goes on.
+        discovery.page_faults = {1: [listing(discovery.programs[:2], count=3)]}
+        out, _ = copy()
+        assert "1 missing from the listing kept" in out
+
+    def test_a_token_discovery_refuses_is_dropped_from_the_cache_and_asked_again_once(self, discovery):
+        asked = discovery.token_requests
+        discovery.rotate_token()
+        out, _ = copy()
+        assert "3 unchanged" in out
+        assert discovery.token_requests == asked + 1
+        out, _ = copy()  # the new token is cached
+        assert discovery.token_requests == asked + 1
+
+    def test_a_token_discovery_refuses_twice_stops_the_copy_and_is_not_kept(self, discovery):
+        asked = discovery.token_requests
+        discovery.rotate_token()
+        discovery.token_answer = answer(200, b'{"access_token": "stale", "expires_in": 3600}')
+        self.fails("course-discovery answered 401 to GET")
+        assert discovery.token_requests == asked + 1
+        discovery.token_answer = None
+        out, _ = copy()
+        assert "3 unchanged" in out
+        assert discovery.token_requests == asked + 2
+
+    def test_the_token_is_cached_under_the_key_pie_drops(self, discovery):
+        # edx-rest-api-client's cache key is private to it: this is the check of its pin.
+        session = fetching.Client(
+            provider_url=f"{discovery.url}/oauth2", client_id=CLIENT_ID, client_secret="unused", timeout=1
+        )
+        assert TieredCache.get_cached_response(session.token_cache_key).is_found
+        session.drop_token()
+        assert not TieredCache.get_cached_response(session.token_cache_key).is_found
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            b'{"access_token": "t", "expires_in": "3600"}',
+            b'{"access_token": "t", "expires_in": null}',
+            b'{"access_token": "t", "expires_in": 1e300}',
+            b'{"access_token": "t", "expires_in": NaN}',
+            b'["access_token", "expires_in"]',
+            b'{"access_token": "t\\r\\nX-Forged: 1", "expires_in": 3600}',
+            b'{"access_token": 7, "expires_in": 3600}',
+            b'{"access_token": "", "expires_in": 3600}',
+        ],
+    )
+    def test_a_token_endpoint_that_lies(self, discovery, body):
+        TieredCache.dangerous_clear_all_tiers()  # no token cached: PIE asks the LMS
+        discovery.token_answer = answer(200, body)
+        self.fails("the LMS gave no access token for PIE's client credentials: an answer that is not a token")
+        # Nothing of it stays cached: the next copy asks the LMS again.
+        discovery.token_answer = None
+        out, _ = copy()
+        assert "3 unchanged" in out
+
+    @pytest.mark.parametrize(
+        ("body", "match"),
+        [
+            (
+                b'{"results": [{"uuid": "%s", "title": "\\ud800", "status": "active", "courses": []}], "next": null}'
+                % str(P1).encode(),
+                f"program {P1}: its title is missing, too long or not text",
+            ),
+            (
+                b'{"results": [{"uuid": "%s", "title": "T", "status": "active", '
+                b'"courses": [{"key": "edX+\\udfff", "course_runs": []}]}], "next": null}' % str(P1).encode(),
+                f"program {P1}: a course without a key or a list of runs",
+            ),
+            (b"[" * 100_000 + b"]" * 100_000, "is not JSON"),
+            (b'{"results": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "is not JSON"),
+        ],
+        ids=["surrogate-title", "surrogate-course", "deep", "deep-results"],
+    )
+    def test_an_odd_page(self, discovery, settings, body, match):
+        settings.PIE_CATALOG_MAX_PAGE_BYTES = 1_000_000
+        discovery.page_faults = {1: [body]}
+        self.fails(match)
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "0000000000000000-4000800000000001",
+            "0000-0000-0000-4000-8000-0000-0000-0001",
+            "00000000-0000-4000-8000-0000-00000001",
+            "{00000000-0000-4000-8000-000000000001}",
+            "urn:uuid:00000000-0000-4000-8000-000000000001",
+            "00000000000040008000000000000001",
+        ],
+    )
+    def test_a_uuid_with_stray_hyphens_or_other_dress_stops_the_copy(self, discovery, text):
+        item = dict(program(P1), uuid=text)
+        discovery.page_faults = {1: [listing([item])]}
+        self.fails("course-discovery's page 1 lists a program without a valid uuid")

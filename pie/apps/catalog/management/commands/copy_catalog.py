@@ -4,10 +4,11 @@ Copy the program catalog from course-discovery into PIE, all or nothing.
     python manage.py copy_catalog [--delete] [--page-size N]
 
 Reads ``{COURSE_CATALOG_API_URL}programs/?exclude_utm=1`` page after page, authenticated
-with PIE's backend-service client credentials at the LMS, then replaces the catalog in one
-transaction. A copy that cannot finish changes nothing and exits with status 1 and one line.
-Programs missing from the listing are kept unless ``--delete`` is given (as credentials'
-``copy_catalog``); no intent is ever deleted.
+with PIE's backend-service client credentials at the LMS, within the bounds of the
+``PIE_CATALOG_*`` settings, then replaces the catalog in one transaction. A copy that cannot
+finish changes nothing and exits with status 1 and one line. Programs missing from the
+listing are kept unless ``--delete`` is given (as credentials' ``copy_catalog``), which
+needs a listing whose own count is what was read; no intent is ever deleted.
 """
 
 from django.conf import settings
@@ -51,8 +52,16 @@ class Command(BaseCommand):
                 session,
                 api_url=settings.COURSE_CATALOG_API_URL,
                 page_size=page_size,
-                timeout=settings.PIE_CATALOG_REQUEST_TIMEOUT_SECONDS,
+                limits=discovery.Limits(
+                    answer_seconds=settings.PIE_CATALOG_REQUEST_TIMEOUT_SECONDS,
+                    copy_seconds=settings.PIE_CATALOG_COPY_TIMEOUT_SECONDS,
+                    max_pages=settings.PIE_CATALOG_MAX_PAGES,
+                    max_page_bytes=settings.PIE_CATALOG_MAX_PAGE_BYTES,
+                    max_retry_after_seconds=settings.PIE_CATALOG_MAX_RETRY_AFTER_SECONDS,
+                ),
+                complete=delete,
                 on_page=self._progress,
+                on_wait=self.stderr.write,
             )
             outcome = services.replace_catalog(listed, delete=delete, copied_at=timezone.now())
         except discovery.CatalogUnavailable as error:
