@@ -355,3 +355,18 @@ def test_a_bad_as_of_stops_the_load_before_it_starts(tmp_path, as_of, message):
     with pytest.raises(CommandError, match=message):
         run("bulk_insert_enrollments", path, "--as-of", as_of)
     assert not CourseFact.objects.exists()
+
+
+def test_run_keys_in_another_letter_case_load_as_other_runs_and_crash_nothing(tmp_path):
+    # On MariaDB's default collation these matched the catalog's A and B, which Python's dicts did not.
+    other_a, other_b = A.replace("edX+A", "EDX+a"), B.replace("edX+B", "edx+B")
+    path = tmp_path / "enrollments.csv"
+    path.write_text(
+        ENROLLMENTS
+        + f"15,{other_a},audit,1,2025-03-01,\n15,{other_b},audit,1,2025-03-02,\n"
+        + f"15,{A},audit,1,2025-03-01,\n16,{A},audit,1,2025-03-01,\n16,{B},audit,1,2025-03-03,\n"
+    )
+    out, _ = run("bulk_insert_enrollments", path)
+    assert "created 5, duplicates 0, rejected 0" in out
+    assert intents_of(15) == []  # only A itself counts: B is not covered
+    assert intents_of(16) == [("ENROLLED_ALL_COURSES", "MAYBE", datetime(2025, 3, 3, tzinfo=UTC))]
