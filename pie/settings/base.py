@@ -461,6 +461,11 @@ PIE_EVENT_BUS_GROUP = env.str("PIE_EVENT_BUS_GROUP", default="pie")
 PIE_EVENT_BUS_CONSUMER_NAME = env.str("PIE_EVENT_BUS_CONSUMER_NAME", default=socket.gethostname())
 # Redis: at start, a consumer takes over the messages another consumer of the group received
 # and left unacknowledged for this long (a process that died and came back under a new name).
+# Kafka (ADR 29): where a new consumer group starts reading ("earliest": everything the
+# topic retains; "latest": only what is produced once its partitions are assigned), and how
+# long a consumer that stopped without leaving keeps its partitions.
+PIE_EVENT_BUS_KAFKA_AUTO_OFFSET_RESET = env.str("PIE_EVENT_BUS_KAFKA_AUTO_OFFSET_RESET", default="earliest")
+PIE_EVENT_BUS_KAFKA_SESSION_TIMEOUT_MS = env.int("PIE_EVENT_BUS_KAFKA_SESSION_TIMEOUT_MS", default=10_000)
 PIE_EVENT_BUS_CLAIM_PENDING_AFTER_SECONDS = env.int("PIE_EVENT_BUS_CLAIM_PENDING_AFTER_SECONDS", default=60)
 # How an event waits for the database (capped exponential back-off: the initial delay,
 # doubled at each try, up to the maximum). While the database is unreachable it waits

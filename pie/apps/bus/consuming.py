@@ -9,16 +9,25 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError, CommandParser
 
+from pie.apps.bus import kafka
+
 REDIS_CONSUMER = "edx_event_bus_redis.RedisEventConsumer"
 
 
 def consume(*, topic: str, consumer_name: str) -> None:
     """
-    Consume ``topic`` in the group ``PIE_EVENT_BUS_GROUP`` until stopped. Raises
-    ``CommandError`` when the consumer stops by itself (the bus unreachable, or not
-    configured), which ``consume_events`` would end with status 0, so that a process
-    supervisor restarts it.
+    Consume ``topic`` until stopped: on Redis in the group ``PIE_EVENT_BUS_GROUP``; on Kafka
+    (``EVENT_BUS_CONSUMER`` naming edx-event-bus-kafka's consumer) with PIE's subclass, in a
+    group of the topic's own (``bus.kafka``), returning on SIGTERM. Raises ``CommandError``
+    when the consumer stops by itself (the bus unreachable, not configured, a topic missing),
+    which ``consume_events`` would end with status 0, so that a process supervisor restarts it.
     """
+    if settings.EVENT_BUS_CONSUMER == kafka.KAFKA_CONSUMER:
+        try:
+            kafka.consume(topic=topic)
+        except kafka.KafkaStopped as stopped:
+            raise CommandError(str(stopped)) from None
+        return
     extra = {}
     if settings.EVENT_BUS_CONSUMER == REDIS_CONSUMER:
         if not settings.EVENT_BUS_REDIS_CONNECTION_URL:
