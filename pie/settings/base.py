@@ -466,6 +466,10 @@ PIE_EVENT_BUS_CONSUMER_NAME = env.str("PIE_EVENT_BUS_CONSUMER_NAME", default=soc
 # long a consumer that stopped without leaving keeps its partitions.
 PIE_EVENT_BUS_KAFKA_AUTO_OFFSET_RESET = env.str("PIE_EVENT_BUS_KAFKA_AUTO_OFFSET_RESET", default="earliest")
 PIE_EVENT_BUS_KAFKA_SESSION_TIMEOUT_MS = env.int("PIE_EVENT_BUS_KAFKA_SESSION_TIMEOUT_MS", default=10_000)
+# edx-event-bus-kafka's: errors in a row after which a consumer gives up (none: never).
+EVENT_BUS_KAFKA_CONSUMER_CONSECUTIVE_ERRORS_LIMIT = env.int(
+    "EVENT_BUS_KAFKA_CONSUMER_CONSECUTIVE_ERRORS_LIMIT", default=None
+)
 PIE_EVENT_BUS_CLAIM_PENDING_AFTER_SECONDS = env.int("PIE_EVENT_BUS_CLAIM_PENDING_AFTER_SECONDS", default=60)
 # How an event waits for the database (capped exponential back-off: the initial delay,
 # doubled at each try, up to the maximum). While the database is unreachable it waits

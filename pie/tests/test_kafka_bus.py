@@ -43,7 +43,7 @@ COMMANDS = {
 
 
 def consumer(
-    kind: str, bus: KafkaBus, shared_database, *, bootstrap: str | None = None, name: str = ""
+    kind: str, bus: KafkaBus, shared_database, *, bootstrap: str | None = None, name: str = "", **env: str
 ) -> ConsumerProcess:
     return ConsumerProcess(
         database_url=shared_database.url,
@@ -52,6 +52,7 @@ def consumer(
         name=name or f"pie-test-{kind}",
         command=COMMANDS[kind],
         **bus.consumer_env(bootstrap),
+        **env,
     )
 
 
@@ -187,17 +188,34 @@ def test_the_broker_cut_and_back(kafka_bus, shared_database, settings, tmp_path)
         broker.wait(timeout=10)
 
 
-def test_poison_messages_are_logged_and_passed_over(kafka_bus, shared_database):
+def poison(bus: KafkaBus) -> None:
+    """Four messages no consumer can use, produced as raw bytes to the certificate topic."""
     from confluent_kafka import Producer
 
-    topic = kafka_bus.full_topic(settings.PIE_EVENT_BUS_CERTIFICATE_TOPIC)
+    topic = bus.full_topic(settings.PIE_EVENT_BUS_CERTIFICATE_TOPIC)
     awarded = [("ce_type", PROGRAM_CERTIFICATE_AWARDED.event_type.encode())]
-    producer = Producer({"bootstrap.servers": kafka_bus.broker.bootstrap})
+    producer = Producer({"bootstrap.servers": bus.broker.bootstrap})
     producer.produce(topic, value=b"not avro at all", headers=awarded)  # corrupted bytes
     producer.produce(topic, value=b"\x00\x00\x00\x27\x0f" + b"x" * 20, headers=awarded)  # unknown schema id 9999
     producer.produce(topic, value=b"{}", headers=[("ce_type", b"org.openedx.foreign.thing.happened.v1")])
     producer.produce(topic, value=b"{}")  # no event type at all
     producer.flush(10)
+
+
+def test_errors_in_a_row_past_the_librarys_limit_end_the_consumer_for_its_supervisor(kafka_bus, shared_database):
+    """A broker cut answers no poll (librdkafka reconnects); messages that fail in a row count."""
+    poison(kafka_bus)
+    process = consumer("certificate", kafka_bus, shared_database, EVENT_BUS_KAFKA_CONSUMER_CONSECUTIVE_ERRORS_LIMIT="3")
+    try:
+        process.process.wait(timeout=60)
+    finally:
+        process.stop()
+    assert process.process.returncode == 1, process.log()
+    assert "The Kafka consumer stopped: Too many consecutive errors, exiting (3 in a row)" in process.log()
+
+
+def test_poison_messages_are_logged_and_passed_over(kafka_bus, shared_database):
+    poison(kafka_bus)
     process = consumer("certificate", kafka_bus, shared_database)
     try:
         certificate(950)

