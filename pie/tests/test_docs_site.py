@@ -66,3 +66,11 @@ def test_shell_examples_are_highlighted_as_shell_and_json_as_json(site):
     css = (site / "_static" / "pie.css").read_text()
     assert "white-space: pre-wrap" in css
     assert "_static/pie.css" in api
+
+
+def test_the_index_leads_to_the_tutor_page_and_the_change_log(site):
+    index = (site / "index.html").read_text()
+    assert 'href="tutor.html"' in index
+    assert 'href="changelog.html"' in index
+    changelog = (site / "changelog.html").read_text()
+    assert "Unreleased" in changelog
