@@ -1,9 +1,9 @@
 # PIE images (README.rst, "Deploying"). The default target (production, the last stage) is
 # gunicorn serving pie.wsgi through pie/docker_gunicorn_configuration.py;
 # `docker build --target consumer .` builds the event-bus consumer. Both use the production
-# settings: configuration comes from the environment (SECRET_KEY, DATABASE_URL, ...) or from
-# a YAML file named by PIE_CFG. Migrations are a deployment step of their own, run once per
-# release before the new containers start:
+# settings: configuration comes from the environment (SECRET_KEY, DATABASE_URL, ...) and from
+# a YAML file named by PIE_CFG (/edx/etc/pie.yml, empty in the image). Migrations are a
+# deployment step of their own, run once per release before the new containers start:
 #     docker run --rm --env-file pie.env pie python manage.py migrate --no-input
 # scripts/check-container-commands.sh runs this file's commands from a clean clone in CI.
 
@@ -21,12 +21,18 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends libmariadb3 tini \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 pie \
-    && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /app pie
+    && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /app pie \
+    && mkdir -p /edx/etc && : > /edx/etc/pie.yml
 COPY --from=build /venv /venv
 WORKDIR /app
 COPY --chown=10001:10001 . /app
+# PIE_CFG: the YAML configuration file, at the Open edX path (/edx/etc/<service>.yml, as
+# credentials' CREDENTIALS_CFG). The image's file is empty, so the environment alone
+# configures PIE; mount yours over it (a Kubernetes Secret, docker run -v), or set PIE_CFG to
+# another path. A PIE_CFG naming a file that is not there stops PIE with one line.
 ENV PATH="/venv/bin:$PATH" \
     DJANGO_SETTINGS_MODULE=pie.settings.production \
+    PIE_CFG=/edx/etc/pie.yml \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
 # By number, so that a runtime refusing root (runAsNonRoot) can tell it is not root.

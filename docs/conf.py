@@ -5,10 +5,17 @@ nitpicky and with warnings as errors.
 The pages link to each other as files (```ADR 3 <decisions/0003-jwt-authentication.rst>`_``),
 which is what a repository browser shows; ``setup`` below makes each such link point at the
 page built from that file, and makes a link to a file that is not one of these pages a
-warning, so it fails the build.
+warning, so it fails the build. The README names the guides as code (````docs/api.rst````):
+PyPI renders it too, where a relative link leads nowhere; here each such name of a page
+(``docs/<page>.rst``, ``docs/decisions/``, ``README.rst``) becomes a link to it.
+
+One table of contents a page (the theme's, on the right: the pages have no ``contents``
+directive) and one search field (the sidebar's). Literal blocks (``::``) are shell unless
+they say otherwise (``.. code-block:: json``); a long line wraps (``_static/pie.css``).
 """
 
 import posixpath
+import re
 
 from docutils import nodes
 from sphinx.util import logging
@@ -20,6 +27,8 @@ html_show_copyright = False
 
 extensions = []
 exclude_patterns = ["_build"]
+# A literal block with no language is a shell example; the others name theirs.
+highlight_language = "bash"
 # Every cross-reference must resolve; nothing needs an exception.
 nitpicky = True
 
@@ -28,13 +37,38 @@ html_theme_options = {
     # No repository or launch buttons: the pages name nothing outside the repository.
     "use_download_button": False,
     "show_toc_level": 2,
+    # The sidebar's search field is the page's only one: no second one in a header bar.
+    "navbar_persistent": [],
 }
+html_static_path = ["_static"]
+html_css_files = ["pie.css"]
 
 logger = logging.getLogger(__name__)
 
 
 def setup(app):
     app.connect("doctree-resolved", _file_links_to_pages)
+    app.connect("doctree-resolved", _page_names_to_links)
+
+
+# A repository path that is one of these pages, as the README writes it: the page's name.
+_PAGE_PATHS = {"README.rst": "overview", "docs/decisions/": "decisions/index", "docs/decisions": "decisions/index"}
+_DOCS_PAGE = re.compile(r"docs/(?P<page>[\w/-]+)\.rst")
+
+
+def _page_names_to_links(app, doctree, docname):
+    """Make each code-text name of a page (````docs/api.rst````) a link to that page."""
+    for literal in list(doctree.findall(nodes.literal)):
+        if isinstance(literal.parent, nodes.reference):
+            continue
+        text = literal.astext()
+        match = _DOCS_PAGE.fullmatch(text)
+        page = match["page"] if match else _PAGE_PATHS.get(text)
+        if page is None or page not in app.env.found_docs or page == docname:
+            continue
+        reference = nodes.reference("", "", internal=True, refuri=app.builder.get_relative_uri(docname, page))
+        literal.replace_self(reference)
+        reference.append(literal)
 
 
 def _file_links_to_pages(app, doctree, docname):

@@ -3,9 +3,10 @@
 # repository (only what is committed), as the image runs them: no Docker engine is needed.
 #   1. the build's collectstatic (pie.settings.build);
 #   2. with a full production configuration (a freshly generated RSA JWK set, every required
-#      setting, a SQLite database): the migrate step, then the production target's CMD
-#      (check --deploy, then gunicorn with pie/docker_gunicorn_configuration.py) until the
-#      HEALTHCHECK command says healthy; the consumer target's command is there;
+#      setting, a SQLite database; PIE_CFG an empty file, as the image's): the migrate step,
+#      then the production target's CMD (check --deploy, then gunicorn with
+#      pie/docker_gunicorn_configuration.py) until the HEALTHCHECK command says healthy; the
+#      consumer target's command is there;
 #   3. the same CMD without SECRET_KEY: it exits non-zero with one line naming it.
 # PYTHON: the interpreter with requirements/production.txt installed (default .venv's).
 set -euo pipefail
@@ -55,6 +56,10 @@ for name, value in env.items():
     print(f"export {name}={shlex.quote(value)}")
 PY
 . "$work/production.env"
+# As in the image: PIE_CFG names an empty file (the Dockerfile's ENV and RUN), the environment configures.
+grep -q '^    PIE_CFG=/edx/etc/pie.yml' Dockerfile && grep -q ': > /edx/etc/pie.yml' Dockerfile
+: > "$work/pie.yml"
+export PIE_CFG="$work/pie.yml"
 export STATIC_ROOT="$work/static" GUNICORN_BIND="127.0.0.1:$port" GUNICORN_WORKERS=1
 
 echo "--- migrations: python manage.py migrate --no-input"

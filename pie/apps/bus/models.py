@@ -30,7 +30,9 @@ class FailedEvent(models.Model):
     """
 
     event_type = models.CharField(max_length=EVENT_TYPE_MAX_LENGTH, help_text="The event's type.")
-    event_id = models.UUIDField(unique=True, help_text="The event's id: an event is kept once.")
+    event_id = models.UUIDField(
+        unique=True, verbose_name="event ID", help_text="The event's id: an event is kept once."
+    )
     kind = models.CharField(
         max_length=EVENT_KIND_MAX_LENGTH,
         choices=kind_choices,
@@ -45,6 +47,8 @@ class FailedEvent(models.Model):
 
     class Meta:
         db_table = "intents_failedevent"
+        # The admin's replay action (bus.admin): staff with it replay the rows they select.
+        permissions = [("replay_failedevent", "Can replay failed events")]
 
     def __str__(self):
         return f"{self.event_type} {self.event_id} (learner {self.lms_user_id})"

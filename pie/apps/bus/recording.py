@@ -12,7 +12,7 @@ kept event writes again is its kind's ``replay``, which its app declared (``regi
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -88,9 +88,10 @@ def note_ignored_event(*, event: BusEvent, why: str) -> EventOutcome:
     return EventOutcome.IGNORED
 
 
-def replay_failed_events() -> ReplayResult:
+def replay_failed_events(*, ids: Collection[int] | None = None) -> ReplayResult:
     """
     Write the kept events again (each by its kind's ``replay``), oldest first; forget each one written.
+    With ``ids`` (the admin's selected rows), only the kept events of those primary keys.
 
     Idempotent: what is already recorded counts as such and its event is forgotten too, so
     running it again, or while a consumer runs, records nothing twice. An event not due yet
@@ -98,7 +99,10 @@ def replay_failed_events() -> ReplayResult:
     with its new error and is logged with its id; the replay goes on with the next one.
     """
     result = ReplayResult()
-    for failed in list(FailedEvent.objects.order_by("id")):
+    kept = FailedEvent.objects.order_by("id")
+    if ids is not None:
+        kept = kept.filter(pk__in=list(ids))
+    for failed in list(kept):
         try:
             with transaction.atomic():
                 is_new = registry.kind(failed.kind).replay(failed.lms_user_id, failed.values)

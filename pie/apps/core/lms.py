@@ -42,6 +42,7 @@ def parse_lms_user_id(value) -> int:
 
 
 def lms_user_id_field(**options) -> models.PositiveIntegerField:
-    """The column of an LMS user id, in every model that keeps one."""
+    """The column of an LMS user id, in every model that keeps one (labelled "LMS user ID", as the LMS writes it)."""
+    options.setdefault("verbose_name", "LMS user ID")
     options.setdefault("help_text", "The learner's user id in the LMS.")
     return models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(MAX_LMS_USER_ID)], **options)

@@ -64,7 +64,7 @@ class ProgramIntent(models.Model):
     """
 
     lms_user_id = lms_user_id_field()
-    program_uuid = models.UUIDField(help_text="The program's UUID.")
+    program_uuid = models.UUIDField(verbose_name="program UUID", help_text="The program's UUID.")
     reason = models.CharField(
         max_length=REASON_MAX_LENGTH,
         choices=reason_choices,

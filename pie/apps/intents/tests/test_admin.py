@@ -77,3 +77,31 @@ def test_filters_by_reason_and_certainty(admin_client_):
     ProgramIntentFactory(certainty=IntentCertainty.CERTAIN_YES, reason=IntentReason.BUNDLE_PURCHASE)
     assert ids_listed(admin_client_.get(reverse(CHANGELIST), {"certainty__exact": "MAYBE"})) == {maybe.pk}
     assert ids_listed(admin_client_.get(reverse(CHANGELIST), {"reason__exact": "ENROLLED_ALL_COURSES"})) == {maybe.pk}
+
+
+def test_an_intents_page_shows_readable_labels_its_codes_beside_the_words_and_when_it_was_recorded(admin_client_):
+    intent = ProgramIntentFactory(reason=IntentReason.ENROLLED_ALL_COURSES, certainty=IntentCertainty.MAYBE)
+    page = admin_client_.get(reverse("admin:intents_programintent_change", args=[intent.pk])).content.decode()
+    assert "LMS user ID:" in page
+    assert "Program UUID:" in page
+    assert "Lms user id" not in page
+    # The codes the API and the CSV write, each with its words.
+    assert (
+        '<code>ENROLLED_ALL_COURSES</code><br><span class="help">Enrolled in all of the program&#x27;s courses</span>'
+        in page
+    )
+    assert "<code>MAYBE</code>" in page
+    assert "Created:" in page
+    assert "When PIE recorded the intent." in page
+    listing = admin_client_.get(reverse(CHANGELIST)).content.decode()
+    assert "<code>ENROLLED_ALL_COURSES</code>" in listing
+    assert "LMS user ID" in listing
+
+
+def test_the_admin_is_pies_and_view_site_leads_to_the_api_docs(admin_client_):
+    page = admin_client_.get(reverse("admin:index")).content.decode()
+    assert "<title>Site administration | PIE administration</title>" in page
+    assert "PIE administration</a></div>" in page  # the header
+    assert "Django administration" not in page
+    assert '<a href="/api-docs">View site</a> /' in page
+    assert admin_client_.get("/api-docs").status_code == 200
