@@ -17,7 +17,8 @@ consumer draining a backlog of enrollment events through the real Redis.
    enrollments again, which must record nothing.
 4. ``--events`` enrollment events produced to a stream of the real Redis, then one
    ``consume_course_events enrollment`` child, timed from its start to the last
-   acknowledgement.
+   acknowledgement; then the same backlog (other learners) through Kafka, a Tansu broker
+   the benchmark starts (``benchmarks.kafka_drain``), timed until every event is a fact.
 
 Prints a table and one JSON line; exits non-zero if a step failed or the second load
 recorded an intent. A benchmark, not a test: figures depend on the machine.
@@ -137,14 +138,20 @@ def drain(url: str, *, events: int, programs: list[dict], rnd: random.Random) ->
     stream = f"{prefix}-{settings.PIE_EVENT_BUS_ENROLLMENT_TOPIC}"
     # The group first, at the stream's start: a backlog is read (a new group starts at its end).
     client.xgroup_create(stream, settings.PIE_EVENT_BUS_GROUP, id="0", mkstream=True)
+    seed = rnd.random()  # the same events on both buses, for other learners
+
+    def produce(first_learner: int) -> None:
+        pick = random.Random(seed)
+        learner = first_learner
+        for n in range(events):
+            if n % 5 == 0:
+                learner += 1
+                program = pick.choice(programs)
+            run = pick.choice(pick.choice(program["courses"])["course_runs"])["key"]
+            send_enrollment_event(lms_user_id=learner, run_key=run, time=EPOCH + timedelta(seconds=n))
+
     started = time.perf_counter()
-    learner = 500_000
-    for n in range(events):
-        if n % 5 == 0:
-            learner += 1
-            program = rnd.choice(programs)
-        run = rnd.choice(rnd.choice(program["courses"])["course_runs"])["key"]
-        send_enrollment_event(lms_user_id=learner, run_key=run, time=EPOCH + timedelta(seconds=n))
+    produce(500_000)
     produced = time.perf_counter() - started
     env = child_env(url, EVENT_BUS_REDIS_CONNECTION_URL=redis_url, EVENT_BUS_TOPIC_PREFIX=prefix, LOG_LEVEL="WARNING")
     consumer = subprocess.Popen(
@@ -171,7 +178,11 @@ def drain(url: str, *, events: int, programs: list[dict], rnd: random.Random) ->
         consumer.wait(timeout=30)
         for key in client.scan_iter(f"{prefix}-*"):
             client.delete(key)
-    return {"events": events, "seconds": seconds, "produced_seconds": produced}
+    from benchmarks.kafka_drain import drain_kafka
+    from pie.apps.engagement.models import CourseFact
+
+    kafka = drain_kafka(url, events=events, produce=lambda: produce(700_000), facts=CourseFact.objects.count)
+    return {"events": events, "seconds": seconds, "produced_seconds": produced, "kafka_seconds": kafka["seconds"]}
 
 
 def main() -> None:
@@ -203,6 +214,7 @@ def main() -> None:
     intents_rate = loaded["rows_read"] / loaded["wall_seconds"]
     enrollments_rate = args.enrollments / first["wall_seconds"]
     events_rate = drained["events"] / drained["seconds"]
+    kafka_rate = drained["events"] / drained["kafka_seconds"]
     print(first["summary"])
     print(f"{'step':<40} {'rows':>9} {'seconds':>8} {'rows/s':>9} {'peak RSS':>9}")
     for name, rows, seconds, rss in (
@@ -217,6 +229,7 @@ def main() -> None:
         f"consumer drained {drained['events']} events in {drained['seconds']:.1f} s: {events_rate:.0f} events/s "
         "(target 100, aim 200)"
     )
+    print(f"the same backlog through Kafka: {drained['kafka_seconds']:.1f} s, {kafka_rate:.0f} events/s")
     print(
         json.dumps(
             {
@@ -228,6 +241,7 @@ def main() -> None:
                 "first_intents": first["intents"],
                 "second_intents": again["intents"],
                 "events_per_second": round(events_rate),
+                "kafka_events_per_second": round(kafka_rate),
             }
         )
     )
