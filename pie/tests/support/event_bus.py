@@ -65,6 +65,29 @@ def event_bus(settings) -> EventBus:
 
 
 @dataclass
+class Bus:
+    """Redis or Kafka, for the tests of PIE's handling that hold on both: what a consumer process needs."""
+
+    name: str
+    prefix: str
+    redis_url: str
+    env: dict
+
+
+@pytest.fixture
+def bus(request) -> Bus:
+    """The real Redis (``event_bus``); parametrised ``indirect`` with ``"kafka"``, the real broker (``kafka_bus``)."""
+    if getattr(request, "param", "redis") == "kafka":
+        kafka = request.getfixturevalue("kafka_bus")
+        return Bus(name="kafka", prefix=kafka.prefix, redis_url="redis://127.0.0.1:1/0", env=kafka.consumer_env())
+    redis_bus = request.getfixturevalue("event_bus")
+    return Bus(name="redis", prefix=redis_bus.prefix, redis_url=redis_bus.url, env={})
+
+
+BOTH_BUSES = pytest.mark.parametrize("bus", ["redis", "kafka"], indirect=True)
+
+
+@dataclass
 class SharedDatabase:
     """The database of this test's default connection, which child processes can open too."""
 

@@ -17,20 +17,22 @@ from pie.apps.engagement.models import CourseFact
 from pie.apps.engagement.producing import send_enrollment_event
 from pie.apps.intents.models import ProgramIntent
 from pie.apps.intents.selectors import most_recent_and_certain
+from pie.tests.support.event_bus import BOTH_BUSES
 from pie.tests.support.processes import ConsumerProcess, wait_until
 
 PROGRAM = uuid.UUID(int=9, version=4)
 A, B = "course-v1:edX+A+1T2026", "course-v1:edX+B+1T2026"
 
 
-def course_consumer(kind: str, *, event_bus, shared_database) -> ConsumerProcess:
-    """``consume_course_events KIND`` as a child process on the test's database and streams, consuming."""
+def course_consumer(kind: str, *, bus, shared_database) -> ConsumerProcess:
+    """``consume_course_events KIND`` as a child process on the test's database and bus, consuming."""
     process = ConsumerProcess(
         database_url=shared_database.url,
-        topic_prefix=event_bus.prefix,
-        redis_url=event_bus.url,
+        topic_prefix=bus.prefix,
+        redis_url=bus.redis_url,
         name=f"pie-test-{kind}",
         command=("consume_course_events", kind),
+        **bus.env,
     )
     try:
         process.wait_until_consuming()
@@ -41,18 +43,19 @@ def course_consumer(kind: str, *, event_bus, shared_database) -> ConsumerProcess
 
 
 @pytest.fixture
-def consumer(event_bus, shared_database):
-    process = course_consumer("enrollment", event_bus=event_bus, shared_database=shared_database)
+def consumer(bus, shared_database):
+    process = course_consumer("enrollment", bus=bus, shared_database=shared_database)
     yield process
     process.stop()
 
 
-def test_a_completion_is_found_when_the_unenrollment_topic_is_read_first(event_bus, consumer, shared_database):
+@BOTH_BUSES
+def test_a_completion_is_found_when_the_unenrollment_topic_is_read_first(bus, consumer, shared_database):
     """
     The documented set-up (one consumer per topic): the short unenrollment topic is read
     before the enrollments that came earlier. The facts still show B held from t2 to t3.
     """
-    leaving = course_consumer("unenrollment", event_bus=event_bus, shared_database=shared_database)
+    leaving = course_consumer("unenrollment", bus=bus, shared_database=shared_database)
     try:
         replace_catalog(
             [
@@ -117,6 +120,7 @@ def test_enrollments_in_every_course_become_a_maybe_through_the_bus(event_bus, c
     wait_until(lambda: pending() == 0, what="the acknowledgements", log=consumer.log)
 
 
+@BOTH_BUSES
 def test_the_demo_enrollments_make_the_demo_learners_intent(consumer, capsys):
     """What ``make demo-enrollment`` does, with ``make consume-events``' enrollment consumer running."""
     call_command("produce_demo_enrollments", "--lms-user-id", "7")

@@ -1,5 +1,6 @@
 """
-The event bus end to end: events produced to the real Redis with openedx-events' producer,
+The event bus end to end: events produced to the real Redis (and, for the tests of PIE's
+handling marked ``BOTH_BUSES``, to a real Kafka broker too) with openedx-events' producer,
 read by the real consumer (``consume_certificate_events``, which runs openedx-events'
 ``consume_events``) as a child process, and their intents found with the selector.
 
@@ -21,6 +22,7 @@ from pie.apps.intents.constants import IntentCertainty, IntentReason
 from pie.apps.intents.models import ProgramIntent
 from pie.apps.intents.producing import send_program_certificate_event
 from pie.apps.intents.selectors import IntentRow, most_recent_and_certain
+from pie.tests.support.event_bus import BOTH_BUSES
 from pie.tests.support.processes import ConsumerProcess, TcpProxy, wait_until
 
 AWARDED = PROGRAM_CERTIFICATE_AWARDED.event_type
@@ -28,15 +30,16 @@ PROGRAM = uuid.UUID("6e1e5a3c-1e38-4f0c-9a44-3b9f1f0c6a2e")
 
 
 @pytest.fixture
-def start_consumer(event_bus, shared_database):
+def start_consumer(bus, shared_database):
     consumers = []
 
     def start(*, database_url: str | None = None, name: str = "pie-test-consumer", **env: str) -> ConsumerProcess:
         consumer = ConsumerProcess(
             database_url=database_url or shared_database.url,
-            topic_prefix=event_bus.prefix,
-            redis_url=event_bus.url,
+            topic_prefix=bus.prefix,
+            redis_url=bus.redis_url,
             name=name,
+            **bus.env,
             **env,
         )
         consumers.append(consumer)
@@ -77,6 +80,7 @@ def test_an_awarded_certificate_becomes_a_certain_intent_within_seconds(start_co
     assert (status.last_event_id, status.last_outcome) == (metadata.id, EventOutcome.RECORDED)
 
 
+@BOTH_BUSES
 def test_the_same_event_twice_leaves_one_intent(start_consumer):
     consumer = start_consumer()
     time, event_id = datetime(2026, 3, 1, 12, 30, 0, 123456, tzinfo=UTC), uuid.uuid1()
@@ -107,6 +111,7 @@ def test_events_that_do_not_map_are_skipped_and_the_consumer_goes_on(start_consu
     wait_until(lambda: event_bus.pending() == 0, what="every message acknowledged", log=consumer.log)
 
 
+@BOTH_BUSES
 def test_an_event_refused_past_its_retries_is_kept_then_replayed(start_consumer, refuse_intents_of, capsys):
     consumer = start_consumer()
     refuse_intents_of(105)
