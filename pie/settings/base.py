@@ -470,6 +470,9 @@ PIE_EVENT_WRITE_ATTEMPTS = env.int("PIE_EVENT_WRITE_ATTEMPTS", default=5)
 PIE_EVENT_RETRY_INITIAL_DELAY_SECONDS = env.float("PIE_EVENT_RETRY_INITIAL_DELAY_SECONDS", default=0.5)
 PIE_EVENT_RETRY_MAX_DELAY_SECONDS = env.float("PIE_EVENT_RETRY_MAX_DELAY_SECONDS", default=30.0)
 
+# /health/ asks the cache at most once a second in each process (its last answer in between).
+PIE_HEALTH_CACHE_CHECK_SECONDS = env.float("PIE_HEALTH_CACHE_CHECK_SECONDS", default=1.0)
+
 # The program catalog (manage.py copy_catalog): course-discovery's API, and the LMS's OAuth2
 # provider with PIE's backend-service client credentials, the names every IDA uses.
 # Each answer of discovery or the LMS comes whole within this deadline (seconds; a failed page
