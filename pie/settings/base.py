@@ -499,7 +499,10 @@ DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env.bool("PIE_TRUST_UPSTREAM_REQUEST_ID", default=False)
 PIE_REQUEST_LOG_LEVEL = log_level(env.str("LOG_LEVEL", default="INFO"))
 
-# Everything but the request log: standard error.
+# Everything but the request log: standard error. The request log's line is the only one a
+# request writes: Django's own console handler (DEBUG only) is removed from "django", its 4xx
+# warnings ("Not Found: ...") are below "django.request"'s level (a 5xx keeps its traceback),
+# and runserver's access line ("django.server") goes nowhere.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -508,9 +511,13 @@ LOGGING = {
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "standard"},
+        "null": {"class": "logging.NullHandler"},
     },
     "root": {"handlers": ["console"], "level": PIE_REQUEST_LOG_LEVEL},
     "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "django.request": {"level": "ERROR", "propagate": True},
+        "django.server": {"handlers": ["null"], "propagate": False},
         "django.db.backends": {"level": "WARNING", "propagate": True},
     },
 }
