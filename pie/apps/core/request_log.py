@@ -23,8 +23,8 @@ with ``…``, in the room left.
 The middleware's "request_started" event is logged at DEBUG, below the configured level,
 so it costs a method call that does nothing; its "streaming_finished" (a streamed response,
 such as a static file, sent to its end) is dropped, the request's line being written
-already. Django's 4xx warnings and runserver's access line are silenced by ``LOGGING``. Other logs (Django's, PIE's) go to standard
-error through the standard library, as before.
+already. Django's 4xx warnings and runserver's access line are silenced by ``LOGGING``.
+Other logs (Django's, PIE's) go to standard error through the standard library, as before.
 """
 
 import json
