@@ -426,8 +426,9 @@ PIE_BULK_API_MAX_BYTES = env.int("PIE_BULK_API_MAX_BYTES", default=None)
 # made at its first send, the consumer by consume_events. docs/events.rst is the guide.
 EVENT_BUS_PRODUCER = env.str("EVENT_BUS_PRODUCER", default="edx_event_bus_redis.create_producer")
 EVENT_BUS_CONSUMER = env.str("EVENT_BUS_CONSUMER", default="edx_event_bus_redis.RedisEventConsumer")
-# Prepended to every topic, with a hyphen ("stage" reads "stage-learning-program-...").
-EVENT_BUS_TOPIC_PREFIX = env.str("EVENT_BUS_TOPIC_PREFIX", default=None)
+# Prepended to every topic, with a hyphen ("stage" reads "stage-learning-program-..."); the
+# libraries add the hyphen, so one the prefix ends with is dropped ("x-" is "x", not "x--").
+EVENT_BUS_TOPIC_PREFIX = (env.str("EVENT_BUS_TOPIC_PREFIX", default="") or "").rstrip("-") or None
 EVENT_BUS_REDIS_CONNECTION_URL = env.str("EVENT_BUS_REDIS_CONNECTION_URL", default=None)
 # Seconds a consumer's read blocks: under redis-py's 5-second socket timeout, or every read
 # ends in a timeout error.

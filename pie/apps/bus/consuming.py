@@ -22,10 +22,8 @@ def consume(*, topic: str, consumer_name: str) -> None:
     supervisor restarts it.
     """
     extra = {}
+    check_bus()
     if settings.EVENT_BUS_CONSUMER == REDIS_CONSUMER:
-        if not settings.EVENT_BUS_REDIS_CONNECTION_URL:
-            raise CommandError("EVENT_BUS_REDIS_CONNECTION_URL is not set: there is no Redis to consume from.")
-        _redis_answers(settings.EVENT_BUS_REDIS_CONNECTION_URL)
         extra = {
             "consumer_name": consumer_name,
             # Carry on from where the group stopped: without it, each start skips what
@@ -37,6 +35,14 @@ def consume(*, topic: str, consumer_name: str) -> None:
         "consume_events", "--topic", topic, "--group_id", settings.PIE_EVENT_BUS_GROUP, "--extra", json.dumps(extra)
     )
     raise CommandError("The event consumer stopped: its reason is logged above.")
+
+
+def check_bus() -> None:
+    """``CommandError`` in one line when the Redis bus is not configured or does not answer."""
+    if settings.EVENT_BUS_CONSUMER == REDIS_CONSUMER:
+        if not settings.EVENT_BUS_REDIS_CONNECTION_URL:
+            raise CommandError("EVENT_BUS_REDIS_CONNECTION_URL is not set: there is no Redis to consume from.")
+        _redis_answers(settings.EVENT_BUS_REDIS_CONNECTION_URL)
 
 
 def _redis_answers(url: str) -> None:
