@@ -14,9 +14,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import structlog
 from django.http import StreamingHttpResponse
 from django.test import RequestFactory
 from django_structlog.middlewares import RequestMiddleware
+from django_structlog.middlewares import request as middleware_module
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -67,7 +69,10 @@ def test_runserver_writes_only_the_json_line(tmp_path):
 
 
 @pytest.mark.django_db
-def test_a_streamed_response_is_one_line(capfd):
+def test_a_streamed_response_is_one_line(capfd, monkeypatch):
+    # A logger made now writes to this test's standard output (the module's was made earlier).
+    monkeypatch.setattr(middleware_module, "logger", structlog.get_logger(middleware_module.__name__))
+
     def view(request):
         return StreamingHttpResponse(iter([b"a", b"b"]))
 
