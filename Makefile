@@ -1,17 +1,20 @@
 .DEFAULT_GOAL := help
-.PHONY: help run test test-mysql quality migrations-check validate upgrade requirements \
+.PHONY: help run migrate static shell production-requirements test test-mysql quality migrations-check validate upgrade requirements \
         requirements-kafka consume-events demo-event demo-enrollment mysql-build-deps bench-bulk bench-bulk-mysql bench-api bench-bulk-api bench-program-reads bench-engagement \
         format check_keywords check-new-reason pii_check lint-docker check-container-commands readme-check docs clean
 
 VENV := .venv
 VPY := $(VENV)/bin/python
 PIP := $(VPY) -m pip install --quiet --disable-pip-version-check
-HOST_PORT := 127.0.0.1:18781
+# make run's address: PORT (and HOST); HOST_PORT=host:port names both at once.
+HOST ?= 127.0.0.1
+PORT ?= 18781
+HOST_PORT ?= $(HOST):$(PORT)
 MYSQL_URL ?= mysql://root:@127.0.0.1:3306/pie
 PYTEST_ARGS ?=
 
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-26s %s\n", $$1, $$2}'
 
 # The virtualenv, made with Python 3.12+ (scripts/find-python.sh finds one, or says what to install).
 $(VPY):
@@ -57,9 +60,29 @@ requirements: $(VENV)/.test-installed ## install the test requirements into .ven
 
 requirements-kafka: $(VENV)/.base-installed $(VENV)/.kafka-installed ## install the Kafka client, for a Kafka event bus
 
-run: $(VENV)/.base-installed ## serve PIE on 127.0.0.1:18781 with the local settings (SQLite by default)
+# A DATABASE_URL naming MySQL/MariaDB needs mysqlclient: installed where it can build, else one
+# line names the missing system packages (no root asked).
+DB_DEPS = $(if $(filter mysql%,$(DATABASE_URL)),$(VENV)/.mysql-run-installed)
+
+$(VENV)/.mysql-run-installed: $(VPY) requirements/mysql.txt
+	@$(VPY) -c "import MySQLdb" 2>/dev/null || { sh scripts/mysql-build-deps.sh --check && $(PIP) -r requirements/mysql.txt; }
+	@touch $@
+
+run: $(VENV)/.base-installed $(DB_DEPS) ## serve PIE on 127.0.0.1:PORT (PORT=18781) with the local settings (SQLite, or DATABASE_URL)
+	@$(VPY) scripts/port_free.py $(HOST_PORT)
 	$(VPY) manage.py migrate --no-input
 	$(VPY) manage.py runserver $(HOST_PORT)
+
+migrate: $(VENV)/.base-installed $(DB_DEPS) ## apply the migrations to make run's database (SQLite, or DATABASE_URL)
+	$(VPY) manage.py migrate --no-input
+
+static: $(VENV)/.base-installed ## collect the static files into STATIC_ROOT (collectstatic), as the image does
+	$(VPY) manage.py collectstatic --no-input
+
+shell: $(VENV)/.base-installed $(DB_DEPS) ## a Django shell on make run's database
+	$(VPY) manage.py shell
+
+production-requirements: $(VENV)/.production-installed ## install what production runs (gunicorn, mysqlclient, the Kafka client) into .venv
 
 LMS_USER_ID ?= 7
 consume-events: $(VENV)/.base-installed ## run every consumer (certificates, enrollments, unenrollments, passing) into make run's database, in the foreground (Redis: EVENT_BUS_REDIS_CONNECTION_URL)

@@ -426,8 +426,9 @@ PIE_BULK_API_MAX_BYTES = env.int("PIE_BULK_API_MAX_BYTES", default=None)
 # made at its first send, the consumer by consume_events. docs/events.rst is the guide.
 EVENT_BUS_PRODUCER = env.str("EVENT_BUS_PRODUCER", default="edx_event_bus_redis.create_producer")
 EVENT_BUS_CONSUMER = env.str("EVENT_BUS_CONSUMER", default="edx_event_bus_redis.RedisEventConsumer")
-# Prepended to every topic, with a hyphen ("stage" reads "stage-learning-program-...").
-EVENT_BUS_TOPIC_PREFIX = env.str("EVENT_BUS_TOPIC_PREFIX", default=None)
+# Prepended to every topic, with a hyphen ("stage" reads "stage-learning-program-..."); the
+# libraries add the hyphen, so one the prefix ends with is dropped ("x-" is "x", not "x--").
+EVENT_BUS_TOPIC_PREFIX = (env.str("EVENT_BUS_TOPIC_PREFIX", default="") or "").rstrip("-") or None
 EVENT_BUS_REDIS_CONNECTION_URL = env.str("EVENT_BUS_REDIS_CONNECTION_URL", default=None)
 # Seconds a consumer's read blocks: under redis-py's 5-second socket timeout, or every read
 # ends in a timeout error.
@@ -479,6 +480,9 @@ PIE_EVENT_WRITE_ATTEMPTS = env.int("PIE_EVENT_WRITE_ATTEMPTS", default=5)
 PIE_EVENT_RETRY_INITIAL_DELAY_SECONDS = env.float("PIE_EVENT_RETRY_INITIAL_DELAY_SECONDS", default=0.5)
 PIE_EVENT_RETRY_MAX_DELAY_SECONDS = env.float("PIE_EVENT_RETRY_MAX_DELAY_SECONDS", default=30.0)
 
+# /health/ asks the cache at most once a second in each process (its last answer in between).
+PIE_HEALTH_CACHE_CHECK_SECONDS = env.float("PIE_HEALTH_CACHE_CHECK_SECONDS", default=1.0)
+
 # The program catalog (manage.py copy_catalog): course-discovery's API, and the LMS's OAuth2
 # provider with PIE's backend-service client credentials, the names every IDA uses.
 # Each answer of discovery or the LMS comes whole within this deadline (seconds; a failed page
@@ -505,7 +509,10 @@ DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env.bool("PIE_TRUST_UPSTREAM_REQUEST_ID", default=False)
 PIE_REQUEST_LOG_LEVEL = log_level(env.str("LOG_LEVEL", default="INFO"))
 
-# Everything but the request log: standard error.
+# Everything but the request log: standard error. The request log's line is the only one a
+# request writes: Django's own console handler (DEBUG only) is removed from "django", its 4xx
+# warnings ("Not Found: ...") are below "django.request"'s level (a 5xx keeps its traceback),
+# and runserver's access line ("django.server") goes nowhere.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -514,9 +521,13 @@ LOGGING = {
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "standard"},
+        "null": {"class": "logging.NullHandler"},
     },
     "root": {"handlers": ["console"], "level": PIE_REQUEST_LOG_LEVEL},
     "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "django.request": {"level": "ERROR", "propagate": True},
+        "django.server": {"handlers": ["null"], "propagate": False},
         "django.db.backends": {"level": "WARNING", "propagate": True},
     },
 }

@@ -223,3 +223,11 @@ def test_the_app_server_serves_collected_static_files_without_debug(tmp_path, se
     assert swagger_ui.status_code == 200
     assert swagger_ui["Content-Type"].startswith("text/javascript")
     assert client.get("/static/admin/css/no-such-file.css").status_code == 404
+
+
+@pytest.mark.parametrize(("given", "kept"), [("x-", "x"), ("stage", "stage"), ("", None), ("-", None)])
+def test_a_topic_prefix_ending_with_a_hyphen_is_not_doubled(given, kept):
+    # The bus libraries join the prefix and the topic with a hyphen of their own.
+    assert (
+        load_settings("pie.settings.local", EVENT_BUS_TOPIC_PREFIX=given)["EVENT_BUS"]["EVENT_BUS_TOPIC_PREFIX"] == kept
+    )

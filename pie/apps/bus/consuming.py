@@ -4,7 +4,9 @@ command of PIE does (certificates; enrollments, unenrollments and passing states
 """
 
 import json
+from urllib.parse import urlsplit
 
+import redis
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError, CommandParser
@@ -29,9 +31,8 @@ def consume(*, topic: str, consumer_name: str) -> None:
             raise CommandError(str(stopped)) from None
         return
     extra = {}
+    check_bus()
     if settings.EVENT_BUS_CONSUMER == REDIS_CONSUMER:
-        if not settings.EVENT_BUS_REDIS_CONNECTION_URL:
-            raise CommandError("EVENT_BUS_REDIS_CONNECTION_URL is not set: there is no Redis to consume from.")
         extra = {
             "consumer_name": consumer_name,
             # Carry on from where the group stopped: without it, each start skips what
@@ -43,6 +44,31 @@ def consume(*, topic: str, consumer_name: str) -> None:
         "consume_events", "--topic", topic, "--group_id", settings.PIE_EVENT_BUS_GROUP, "--extra", json.dumps(extra)
     )
     raise CommandError("The event consumer stopped: its reason is logged above.")
+
+
+def check_bus() -> None:
+    """``CommandError`` in one line when the Redis bus is not configured or does not answer."""
+    if settings.EVENT_BUS_CONSUMER == REDIS_CONSUMER:
+        if not settings.EVENT_BUS_REDIS_CONNECTION_URL:
+            raise CommandError("EVENT_BUS_REDIS_CONNECTION_URL is not set: there is no Redis to consume from.")
+        _redis_answers(settings.EVENT_BUS_REDIS_CONNECTION_URL)
+
+
+def _redis_answers(url: str) -> None:
+    """
+    ``CommandError`` in one line when Redis does not answer at ``url``: openedx-events would
+    only warn that no consumer is configured. The line names the host and port, never the
+    URL's password.
+    """
+    parts = urlsplit(url)
+    where = f"{parts.hostname}:{parts.port or 6379}"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5).ping()
+    except redis.RedisError as error:
+        raise CommandError(
+            f"Redis at {where} (EVENT_BUS_REDIS_CONNECTION_URL) did not answer: {str(error).rstrip('.')}. "
+            "Start it, or point EVENT_BUS_REDIS_CONNECTION_URL at one that runs."
+        ) from None
 
 
 def add_consumer_name_argument(parser: CommandParser) -> None:

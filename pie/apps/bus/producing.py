@@ -24,21 +24,28 @@ class _Errors(logging.Handler):
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        # The library's message repeats the whole event (its user's username and email):
+        # keep only the exception's own words.
+        error = record.exc_info[1] if record.exc_info else None
+        self.messages.append(str(error) if error else "the event bus producer reported an error")
 
 
 @contextmanager
 def _producer_errors() -> Iterator[_Errors]:
-    # The bus libraries' producers log a failed send and return as if it had worked.
+    # The bus libraries' producers log a failed send (with a traceback and the whole event)
+    # and return as if it had worked: their log is taken here, not printed.
     errors = _Errors()
     loggers = [logging.getLogger(name) for name in ("edx_event_bus_redis", "edx_event_bus_kafka")]
+    propagate = [logger.propagate for logger in loggers]
     for logger in loggers:
         logger.addHandler(errors)
+        logger.propagate = False
     try:
         yield errors
     finally:
-        for logger in loggers:
+        for logger, was in zip(loggers, propagate, strict=True):
             logger.removeHandler(errors)
+            logger.propagate = was
 
 
 def demo_user(lms_user_id) -> UserData:

@@ -18,7 +18,7 @@ from pie.apps.catalog.run_keys import (
     course_key_of_run,
     is_countable_run_key,
 )
-from pie.apps.catalog.selectors import CountedRuns, counted_runs, run_keys_and_courses
+from pie.apps.catalog.selectors import CountedRuns, catalog_is_empty, counted_runs, run_keys_and_courses
 from pie.apps.catalog.services import replace_catalog
 from pie.apps.catalog.signals import catalog_changed
 
@@ -28,6 +28,7 @@ __all__ = [
     "CountedRuns",
     "ListedProgram",
     "catalog_changed",
+    "catalog_is_empty",
     "counted_runs",
     "course_key_of_run",
     "is_countable_run_key",

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pie.apps.catalog.models import COUNTED_STATUSES, ProgramCourse, ProgramRun
+from pie.apps.catalog.models import COUNTED_STATUSES, Program, ProgramCourse, ProgramRun
 from pie.apps.catalog.run_keys import course_key_of_run
 
 
@@ -94,3 +94,8 @@ def run_keys_and_courses(program_uuids: Iterable[uuid.UUID]) -> tuple[frozenset[
         if run_key is not None:
             runs.add(run_key)
     return frozenset(runs), frozenset(courses)
+
+
+def catalog_is_empty() -> bool:
+    """Whether no program has been copied yet (``copy_catalog`` never ran): one indexed query."""
+    return not Program.objects.exists()

@@ -7,8 +7,10 @@ through, and ``/health/`` says so in its body while answering 200.
 """
 
 import logging
+import time
 
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import cache, caches
 from redis import RedisError
 
 log = logging.getLogger(__name__)
@@ -18,6 +20,26 @@ log = logging.getLogger(__name__)
 CACHE_UNAVAILABLE = (RedisError, OSError)
 
 _PROBE_KEY = "pie:health"
+
+
+# The last probe's answer, by the cache object it asked (a settings change makes a new one).
+_last_probe: tuple[object, float, bool] | None = None
+
+
+def cache_answers_recently() -> bool:
+    """
+    ``cache_answers()``, asked at most once every ``PIE_HEALTH_CACHE_CHECK_SECONDS`` (1) in a
+    process: a load balancer's probes cost no cache round trip each.
+    """
+    global _last_probe
+    backend, now = caches["default"], time.monotonic()
+    if _last_probe is not None:
+        probed_backend, probed_at, answer = _last_probe
+        if probed_backend is backend and now - probed_at < settings.PIE_HEALTH_CACHE_CHECK_SECONDS:
+            return answer
+    answer = cache_answers()
+    _last_probe = (backend, now, answer)
+    return answer
 
 
 def cache_answers() -> bool:

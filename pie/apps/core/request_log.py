@@ -21,8 +21,10 @@ in ``…``; a traceback keeps its tail (the innermost frames and the exception),
 with ``…``, in the room left.
 
 The middleware's "request_started" event is logged at DEBUG, below the configured level,
-so it costs a method call that does nothing. Other logs (Django's, PIE's) go to standard
-error through the standard library, as before.
+so it costs a method call that does nothing; its "streaming_finished" (a streamed response,
+such as a static file, sent to its end) is dropped, the request's line being written
+already. Django's 4xx warnings and runserver's access line are silenced by ``LOGGING``.
+Other logs (Django's, PIE's) go to standard error through the standard library, as before.
 """
 
 import json
@@ -56,6 +58,16 @@ def _dumps(event_dict: dict) -> bytes:
         return orjson.dumps(event_dict, default=str)
     except orjson.JSONEncodeError:  # what orjson does not write (an integer beyond 64 bits)
         return json.dumps(event_dict, default=str, ensure_ascii=False).encode()
+
+
+_DROPPED = frozenset({"streaming_started", "streaming_finished"})
+
+
+def drop_repeats(logger, method_name: str, event_dict: dict) -> dict:
+    """Drop the middleware's lines that repeat the request's own (a streamed response's end)."""
+    if event_dict.get("event") in _DROPPED:
+        raise structlog.DropEvent
+    return event_dict
 
 
 def bounded_line(logger, method_name: str, event_dict: dict) -> bytes:
@@ -121,6 +133,7 @@ def configure() -> None:
     level = logging.getLevelName(getattr(settings, "PIE_REQUEST_LOG_LEVEL", "INFO"))
     structlog.configure(
         processors=[
+            drop_repeats,
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -11,7 +11,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from pie.apps.core.cache import cache_answers
+from pie.apps.core.cache import cache_answers_recently
 from pie.apps.core.errors import DETAILS, ErrorCode, error_body
 
 log = logging.getLogger(__name__)
@@ -19,11 +19,20 @@ log = logging.getLogger(__name__)
 OK, UNAVAILABLE = "OK", "UNAVAILABLE"
 
 
-class HealthResponseSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=[OK, UNAVAILABLE], help_text="The database's state: the answer's.")
-    cache = serializers.ChoiceField(
+class DetailedStatusSerializer(serializers.Serializer):
+    database_status = serializers.ChoiceField(choices=[OK, UNAVAILABLE], help_text="The database's state.")
+    cache_status = serializers.ChoiceField(
         choices=[OK, UNAVAILABLE], help_text="The shared cache's state; it never makes the answer a 503."
     )
+
+
+class HealthResponseSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[OK, UNAVAILABLE], help_text="The database's state: the answer's.")
+    cache = serializers.ChoiceField(choices=[OK, UNAVAILABLE], help_text="``detailed_status.cache_status``.")
+    overall_status = serializers.ChoiceField(
+        choices=[OK, UNAVAILABLE], help_text="The answer's state, as Open edX services name it: ``status``."
+    )
+    detailed_status = DetailedStatusSerializer(help_text="Each part's state (Open edX's ``detailed_status``).")
 
 
 class HealthUnavailableResponseSerializer(HealthResponseSerializer):
@@ -45,12 +54,38 @@ def _database_answers() -> bool:
     return True
 
 
+def _state(answers: bool) -> str:
+    return OK if answers else UNAVAILABLE
+
+
+def detailed_status() -> dict[str, bool]:
+    """
+    Whether each part PIE checks answers, by its ``detailed_status`` name: the one place a
+    part is added (its field in ``DetailedStatusSerializer`` beside it). Only the database
+    decides the answer; the event bus is never probed (web processes never connect to it).
+    """
+    return {"database_status": _database_answers(), "cache_status": cache_answers_recently()}
+
+
+def health_body() -> tuple[bool, dict]:
+    """Whether the database answers, and the body's state fields (PIE's and Open edX's)."""
+    parts = detailed_status()
+    healthy = parts["database_status"]
+    return healthy, {
+        "status": _state(healthy),
+        "cache": _state(parts["cache_status"]),
+        "overall_status": _state(healthy),
+        "detailed_status": {name: _state(answers) for name, answers in parts.items()},
+    }
+
+
 class HealthView(APIView):
     """
-    ``GET /health/``: 200 ``{"status": "OK", "cache": ...}`` when the database answers with
-    PIE's schema, else 503, the error body ``database_unavailable`` with ``"status":
-    "UNAVAILABLE"`` and ``cache``. ``cache`` is ``"OK"`` or ``"UNAVAILABLE"``: PIE works
-    without its cache (ADR 18), so the cache alone never makes the answer a 503.
+    ``GET /health/``: 200 ``{"status": "OK", "cache": ..., "overall_status": "OK",
+    "detailed_status": {...}}`` when the database answers with PIE's schema, else 503, the
+    error body ``database_unavailable`` with the same fields. ``cache`` is ``"OK"`` or
+    ``"UNAVAILABLE"``: PIE works without its cache (ADR 18), so the cache alone never makes
+    the answer a 503.
     """
 
     authentication_classes = []
@@ -67,9 +102,9 @@ class HealthView(APIView):
         },
     )
     def get(self, request):
-        cache = OK if cache_answers() else UNAVAILABLE
-        if not _database_answers():
+        healthy, body = health_body()
+        if not healthy:
             code = ErrorCode.DATABASE_UNAVAILABLE
-            body = {**error_body(detail=DETAILS[code], error_code=code), "status": UNAVAILABLE, "cache": cache}
+            body = {**error_body(detail=DETAILS[code], error_code=code), **body}
             return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        return Response({"status": OK, "cache": cache})
+        return Response(body)

@@ -80,6 +80,14 @@ def test_an_awarded_certificate_becomes_a_certain_intent_within_seconds(start_co
     assert (status.last_event_id, status.last_outcome) == (metadata.id, EventOutcome.RECORDED)
 
 
+def test_an_event_produced_before_the_first_consumer_is_read(start_consumer, event_bus):
+    # No group exists yet: the first consumer creates it at the stream's start (docs/events.rst).
+    send_awarded(108)
+    assert event_bus.length() == 1
+    consumer = start_consumer()
+    wait_until(lambda: recorded_intent(108), timeout=10, what="the intent", log=consumer.log)
+
+
 @BOTH_BUSES
 def test_the_same_event_twice_leaves_one_intent(start_consumer):
     consumer = start_consumer()

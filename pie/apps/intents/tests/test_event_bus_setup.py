@@ -31,7 +31,12 @@ def test_the_demo_event_reaches_the_bus(event_bus, capsys):
 @pytest.mark.parametrize(
     ("setting", "value", "command", "error"),
     [
-        ("EVENT_BUS_REDIS_CONNECTION_URL", DEAD_REDIS, "produce_demo_certificate_event", "Error delivering message"),
+        (
+            "EVENT_BUS_REDIS_CONNECTION_URL",
+            DEAD_REDIS,
+            "produce_demo_certificate_event",
+            "The event was not sent: Error 111 connecting",
+        ),
         ("EVENT_BUS_PRODUCER", None, "produce_demo_certificate_event", "No event bus producer is configured"),
         ("EVENT_BUS_REDIS_CONNECTION_URL", None, "consume_certificate_events", "EVENT_BUS_REDIS_CONNECTION_URL is not"),
         # consume_events logs a consumer it cannot make, and returns: the process would end with 0.
