@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from pie.apps.core.cache import cache_answers
 from pie.apps.core.errors import DETAILS, ErrorCode, error_body
+from pie.apps.core.replica import replica_state
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,11 @@ class HealthResponseSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[OK, UNAVAILABLE], help_text="The database's state: the answer's.")
     cache = serializers.ChoiceField(
         choices=[OK, UNAVAILABLE], help_text="The shared cache's state; it never makes the answer a 503."
+    )
+    read_replica = serializers.DictField(
+        required=False,
+        help_text="Only with a read replica: its last known state (state, detail, behind_transactions, at), "
+        "from the cache, never probed here; it never makes the answer a 503.",
     )
 
 
@@ -72,4 +78,8 @@ class HealthView(APIView):
             code = ErrorCode.DATABASE_UNAVAILABLE
             body = {**error_body(detail=DETAILS[code], error_code=code), "status": UNAVAILABLE, "cache": cache}
             return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        return Response({"status": OK, "cache": cache})
+        body = {"status": OK, "cache": cache}
+        state = replica_state()  # None without a replica: the body is as before
+        if state is not None:
+            body["read_replica"] = state
+        return Response(body)
