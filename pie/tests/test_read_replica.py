@@ -5,15 +5,12 @@ and a killed replica costing one bounded wait. Marked ``mysql``: ``make test-mys
 ``.ci/run``, with ``PIE_TEST_REQUIRE_REPLICA=1``) runs them; ``make test`` lists them skipped.
 """
 
-import json
 import time
-from http.client import HTTPConnection
 
 import pytest
 
-from pie.apps.core.tokens import mint_lms_jwt
 from pie.tests.support.gunicorn import start_server
-from pie.tests.support.replication import DATABASE, replication_or_skip
+from pie.tests.support.replication import DATABASE, call, replication_or_skip, token
 
 pytestmark = pytest.mark.mysql
 
@@ -24,36 +21,22 @@ REPLICA_ONLY_LEARNER = 900_000_011
 REPLICA_ONLY_ID = 10**12
 
 
-def _token(lms_user_id: int, *, staff: bool = False) -> str:
-    return mint_lms_jwt(lms_user_id=lms_user_id, username=f"user{lms_user_id}", administrator=staff)
-
-
-def _call(port: int, method: str, path: str, token: str, body: dict | None = None, timeout: float = 30):
-    connection = HTTPConnection("127.0.0.1", port, timeout=timeout)
-    headers = {"Authorization": f"JWT {token}", "Accept": "application/json"}
-    if body is not None:
-        headers["Content-Type"] = "application/json"
-    connection.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
-    response = connection.getresponse()
-    return response.status, dict(response.getheaders()), json.loads(response.read() or b"null")
-
-
 def _record(port: int, lms_user_id: int, program: str) -> None:
     body = {"program_uuid": program, "reason": "LEARNER_STATED", "certainty": "CERTAIN_YES"}
-    status, _, answer = _call(port, "POST", "/api/v1/program_intents/", _token(lms_user_id), body)
+    status, _, answer = call(port, "POST", "/api/v1/program_intents/", token(lms_user_id), body)
     assert status == 201, answer
 
 
 def _programs(port: int, lms_user_id: int) -> set[str]:
     path = "/api/v1/program_intents/most_recent_and_certain/"
-    status, _, answer = _call(port, "GET", path, _token(lms_user_id))
+    status, _, answer = call(port, "GET", path, token(lms_user_id))
     assert status == 200, answer
     return {intent["program_uuid"] for intent in answer}
 
 
 def _engagement(port: int) -> tuple[int, str | None]:
     path = f"/api/v1/programs/{PROGRAM}/engagement/"
-    status, headers, answer = _call(port, "GET", path, _token(900, staff=True))
+    status, headers, answer = call(port, "GET", path, token(900, staff=True))
     assert status == 200, answer
     return answer["learners"], headers.get("X-PIE-Replica-Lag")
 
@@ -121,6 +104,6 @@ def test_a_killed_replica_costs_one_bounded_wait_then_the_writer_answers(served)
         learners, lag = _engagement(port)
         assert (learners, lag) == (2, None)  # the writer's count (11 and 13), no lag header
         assert time.monotonic() - started < 1.5
-    status, _, health = _call(port, "GET", "/health/", _token(900))
+    status, _, health = call(port, "GET", "/health/", token(900))
     assert status == 200
     assert health["read_replica"]["state"] == "SKIPPED"

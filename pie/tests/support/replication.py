@@ -4,11 +4,13 @@ replicates it by GTID (``MASTER_USE_GTID=slave_pos``), each in a temporary direc
 its own port and socket. For the tests that run PIE as a server against a real replica.
 """
 
+import json
 import os
 import shutil
 import subprocess
 import tempfile
 import time
+from http.client import HTTPConnection
 from pathlib import Path
 
 import pytest
@@ -134,3 +136,21 @@ def replication_or_skip() -> Replication:
             pytest.fail(f"{reason}, and PIE_TEST_REQUIRE_REPLICA is set")
         pytest.skip(f"{reason}: the read-replica tests need them")
     return Replication()
+
+
+def token(lms_user_id: int, *, staff: bool = False) -> str:
+    """A real LMS JWT (the development key) for the learner, or staff."""
+    from pie.apps.core.tokens import mint_lms_jwt
+
+    return mint_lms_jwt(lms_user_id=lms_user_id, username=f"user{lms_user_id}", administrator=staff)
+
+
+def call(port: int, method: str, path: str, jwt: str, body: dict | None = None, timeout: float = 30):
+    """One request to PIE on ``port``: (status, headers, JSON body)."""
+    connection = HTTPConnection("127.0.0.1", port, timeout=timeout)
+    headers = {"Authorization": f"JWT {jwt}", "Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    connection.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
+    response = connection.getresponse()
+    return response.status, dict(response.getheaders()), json.loads(response.read() or b"null")
