@@ -279,7 +279,8 @@ def with_read_replica(databases: dict, url: str | None, *, conn_max_age: int = 0
     """
     ``databases`` with the ``read_replica`` alias of ``READ_REPLICA_DATABASE_URL`` (when
     given), with the writer's options (``configured_database``). A ``read_replica`` already
-    in ``databases`` (a PIE_CFG ``DATABASES`` mapping) and a URL as well are refused. Under
+    in ``databases`` (a PIE_CFG ``DATABASES`` mapping) and a URL as well are refused. Its
+    MySQL read and write timeouts default to ``READ_REPLICA_READ_TIMEOUT_SECONDS``. Under
     the test runner the alias mirrors the writer's test database; PIE's tests of a real
     replica run PIE as a server of its own.
     """
@@ -288,7 +289,14 @@ def with_read_replica(databases: dict, url: str | None, *, conn_max_age: int = 0
             raise refusal("READ_REPLICA_DATABASE_URL", f"or DATABASES' {READ_REPLICA}, not both")
         databases = {**databases, READ_REPLICA: database_from_url(url, conn_max_age=conn_max_age)}
     if READ_REPLICA in databases:
-        databases[READ_REPLICA].setdefault("TEST", {}).setdefault("MIRROR", "default")
+        entry = databases[READ_REPLICA]
+        entry.setdefault("TEST", {}).setdefault("MIRROR", "default")
+        if entry.get("ENGINE") == "pie.db.mysql":
+            # A replica that hangs is given up sooner than the writer (the read then goes to
+            # the writer), unless its entry names its own timeouts.
+            seconds = env.int("READ_REPLICA_READ_TIMEOUT_SECONDS", default=2)
+            entry["OPTIONS"].setdefault("read_timeout", seconds)
+            entry["OPTIONS"].setdefault("write_timeout", seconds)
     return databases
 
 

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from pie.tests.support.gunicorn import start_server
+from pie.tests.support.processes import TcpProxy
 from pie.tests.support.replication import DATABASE, call, replication_or_skip, token
 
 pytestmark = pytest.mark.mysql
@@ -90,6 +91,27 @@ def test_a_learner_reads_their_write_while_the_replica_lags_and_staff_counts_cat
         replication.resume_applying()
     replication.caught_up()
     assert _engagement(port) == (3, "0 transactions")
+
+
+def test_a_hanging_replica_costs_one_bounded_wait_then_the_writer_answers(served):
+    replication, _ = served
+    proxy = TcpProxy(("127.0.0.1", replication.replica.port)).start()
+    url = f"mysql://pie:@127.0.0.1:{proxy.port}/{DATABASE}"
+    process, port = start_server(replication.primary.url(), migrate=False, settings={"READ_REPLICA_DATABASE_URL": url})
+    try:
+        assert _engagement(port) == (3, "0 transactions")
+        proxy.hang()  # accepts, never answers
+        started = time.monotonic()
+        assert _engagement(port) == (2, None)  # the writer's count
+        assert time.monotonic() - started < 10
+        for _ in range(3):
+            started = time.monotonic()
+            assert _engagement(port) == (2, None)
+            assert time.monotonic() - started < 1.5
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        proxy.stop()
 
 
 def test_a_killed_replica_costs_one_bounded_wait_then_the_writer_answers(served):
