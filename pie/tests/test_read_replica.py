@@ -13,7 +13,7 @@ from pie.tests.support.gunicorn import start_server
 from pie.tests.support.processes import TcpProxy
 from pie.tests.support.replication import DATABASE, call, replication_or_skip, token
 
-pytestmark = pytest.mark.mysql
+pytestmark = [pytest.mark.mysql, pytest.mark.replica]
 
 PROGRAM = "3a000000-0000-0000-0000-000000000030"
 OTHER_PROGRAM = "3b000000-0000-0000-0000-000000000030"
