@@ -1,6 +1,6 @@
 .DEFAULT_GOAL := help
 .PHONY: help run migrate static shell production-requirements test test-mysql quality migrations-check validate upgrade requirements \
-        requirements-kafka consume-events demo-event demo-enrollment mysql-build-deps bench-bulk bench-bulk-mysql bench-api bench-bulk-api bench-program-reads bench-engagement \
+        requirements-kafka consume-events demo-event demo-enrollment mysql-build-deps bench-bulk bench-bulk-mysql bench-api bench-api-replica bench-bulk-api bench-program-reads bench-engagement \
         format check_keywords check-new-reason pii_check lint-docker check-container-commands readme-check docs clean
 
 VENV := .venv
@@ -170,6 +170,10 @@ bench-bulk-mysql: $(VENV)/.test-installed $(VENV)/.mysql-installed ## the same b
 bench-api: $(VENV)/.test-installed $(VENV)/.production-installed ## benchmark the HTTP API under gunicorn against a bare WSGI app, on MariaDB (ROWS=1000000)
 	@command -v wrk >/dev/null || sh benchmarks/install-wrk.sh
 	$(VPY) -m benchmarks.bench_api --rows $(ROWS) --database-url $(MYSQL_URL)_bench_api $(BENCH_API_ARGS)
+
+REPLICA_REQUESTS ?= 2000
+bench-api-replica: $(VENV)/.test-installed $(VENV)/.production-installed ## the API mix with reads on a read replica against the writer alone: two mariadbd of its own, the primary's statements per request (REPLICA_REQUESTS=2000)
+	DJANGO_SETTINGS_MODULE=pie.settings.test $(VPY) -m benchmarks.bench_replica --requests $(REPLICA_REQUESTS) $(BENCH_API_REPLICA_ARGS)
 
 BULK_ROWS ?= 10000
 bench-bulk-api: $(VENV)/.test-installed $(VENV)/.production-installed ## benchmark POST /api/v1/program_intents/bulk/ under gunicorn against bulk_insert_intents, on MariaDB (BULK_ROWS=10000)

@@ -55,7 +55,8 @@ def pytest_report_header(config):
 def pytest_sessionfinish(session, exitstatus):
     """
     Under make test-mysql nothing may be skipped: every test has its database there. A
-    browser test skipped for want of Chromium is the business of PIE_TEST_REQUIRE_BROWSER.
+    browser test skipped for want of Chromium is the business of PIE_TEST_REQUIRE_BROWSER, a
+    replica test skipped for want of MariaDB's server binaries PIE_TEST_REQUIRE_REPLICA's.
     """
     if not os.environ.get("PIE_TEST_REQUIRE_MYSQL") or exitstatus != 0:
         return
@@ -63,6 +64,8 @@ def pytest_sessionfinish(session, exitstatus):
     skipped = reporter.stats.get("skipped", []) if reporter else []
     if not os.environ.get("PIE_TEST_REQUIRE_BROWSER"):
         skipped = [report for report in skipped if "browser" not in getattr(report, "keywords", {})]
+    if not os.environ.get("PIE_TEST_REQUIRE_REPLICA"):
+        skipped = [report for report in skipped if "replica" not in getattr(report, "keywords", {})]
     if skipped:
         reporter.write_line(f"FAILED: {len(skipped)} test(s) skipped on MySQL/MariaDB, where all must run.", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -270,7 +270,53 @@ DATABASE_WRITE_TIMEOUT_SECONDS = env.int("DATABASE_WRITE_TIMEOUT_SECONDS", defau
 
 DEFAULT_SQLITE_URL = f"sqlite:///{BASE_DIR / 'pie.sqlite3'}"
 
-DATABASES = {"default": database_from_url(env.str("DATABASE_URL", default=DEFAULT_SQLITE_URL))}
+
+# The read replica's alias (ADR 0030): reads the views choose go there, nothing else does.
+READ_REPLICA = "read_replica"
+
+
+def with_read_replica(databases: dict, url: str | None, *, conn_max_age: int = 0) -> dict:
+    """
+    ``databases`` with the ``read_replica`` alias of ``READ_REPLICA_DATABASE_URL`` (when
+    given), with the writer's options (``configured_database``). A ``read_replica`` already
+    in ``databases`` (a PIE_CFG ``DATABASES`` mapping) and a URL as well are refused. Its
+    MySQL read and write timeouts default to ``READ_REPLICA_READ_TIMEOUT_SECONDS``. Under
+    the test runner the alias mirrors the writer's test database; PIE's tests of a real
+    replica run PIE as a server of its own.
+    """
+    if url:
+        if READ_REPLICA in databases:
+            raise refusal("READ_REPLICA_DATABASE_URL", f"or DATABASES' {READ_REPLICA}, not both")
+        databases = {**databases, READ_REPLICA: database_from_url(url, conn_max_age=conn_max_age)}
+    if READ_REPLICA in databases:
+        entry = databases[READ_REPLICA]
+        entry.setdefault("TEST", {}).setdefault("MIRROR", "default")
+        if entry.get("ENGINE") == "pie.db.mysql":
+            # A replica that hangs is given up sooner than the writer (the read then goes to
+            # the writer), unless its entry names its own timeouts.
+            seconds = env.int("READ_REPLICA_READ_TIMEOUT_SECONDS", default=2)
+            entry["OPTIONS"].setdefault("read_timeout", seconds)
+            entry["OPTIONS"].setdefault("write_timeout", seconds)
+    return databases
+
+
+DATABASES = with_read_replica(
+    {"default": database_from_url(env.str("DATABASE_URL", default=DEFAULT_SQLITE_URL))},
+    env.str("READ_REPLICA_DATABASE_URL", default=None),
+)
+# Migrations (and anything the ORM reads or writes) stay on the writer: pie.db.routers.
+DATABASE_ROUTERS = ["pie.db.routers.WriterOnlyRouter"]
+# Read-your-writes and the circuit breaker (pie.apps.core.replica, ADR 0030).
+# After a learner's write, their reads go to the writer for this long unless MariaDB's GTID
+# shows the replica has the write; without a binary log, for all of it: set it longer than
+# the replica's worst lag.
+READ_REPLICA_WRITE_WINDOW_SECONDS = env.int("READ_REPLICA_WRITE_WINDOW_SECONDS", default=60)
+# How long a learner's read waits for the replica to apply their last write (MASTER_GTID_WAIT).
+READ_REPLICA_GTID_WAIT_SECONDS = env.float("READ_REPLICA_GTID_WAIT_SECONDS", default=0.05)
+# How long a replica that failed, or lagged past READ_REPLICA_MAX_LAG, is skipped.
+READ_REPLICA_RETRY_SECONDS = env.float("READ_REPLICA_RETRY_SECONDS", default=5)
+# How many transactions (the GTID gap) the replica may be behind before staff reads skip it.
+READ_REPLICA_MAX_LAG = env.int("READ_REPLICA_MAX_LAG", default=1000)
 
 REST_FRAMEWORK = {
     # JWT first, so that an unauthenticated API call is answered 401 with a

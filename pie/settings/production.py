@@ -50,7 +50,14 @@ import json
 import yaml
 
 from pie.settings.base import *  # noqa: F403
-from pie.settings.base import JWT_AUTH, REST_FRAMEWORK, database_from_url, databases_from_mapping, env
+from pie.settings.base import (
+    JWT_AUTH,
+    REST_FRAMEWORK,
+    database_from_url,
+    databases_from_mapping,
+    env,
+    with_read_replica,
+)
 from pie.settings.required import ConfigurationError, refuse_missing
 from pie.settings.values import refusal, refuse_unusable
 
@@ -95,6 +102,13 @@ elif "DATABASE_URL" in config_from_yaml or "DATABASE_URL" in env.ENVIRON:
     }
 else:
     DATABASES = {}
+# A read replica (ADR 0030): READ_REPLICA_DATABASE_URL (file or environment), or DATABASES'
+# read_replica alias in the file; the writer's options either way.
+DATABASES = with_read_replica(
+    DATABASES,
+    file_or_environment("READ_REPLICA_DATABASE_URL", lambda name: env.str(name, default=None)),
+    conn_max_age=PRODUCTION_CONN_MAX_AGE,
+)
 
 
 def jwt_issuers(issuers):

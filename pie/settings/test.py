@@ -8,12 +8,15 @@ the devstack secret.
 """
 
 from pie.settings.local_and_test import *  # noqa: F403
-from pie.settings.local_and_test import database_from_url, env
+from pie.settings.local_and_test import database_from_url, env, with_read_replica
 
 SECRET_KEY = "test-only-not-a-secret"
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 
-DATABASES = {"default": database_from_url(env.str("DATABASE_URL", default="sqlite://:memory:"))}
+DATABASES = with_read_replica(
+    {"default": database_from_url(env.str("DATABASE_URL", default="sqlite://:memory:"))},
+    env.str("READ_REPLICA_DATABASE_URL", default=None),
+)
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

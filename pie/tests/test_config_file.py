@@ -124,6 +124,9 @@ def test_a_databases_mapping_gets_the_options_a_database_url_gets(tmp_path):
     databases = loaded(production(tmp_path, config, drop=NOT_FROM_THE_ENVIRONMENT))["DATABASES"]
 
     expected = from_url["DATABASES"]["default"]
+    # The replica's own, shorter waits (ADR 30): a hanging replica is given up for the writer.
+    assert databases["read_replica"]["OPTIONS"].pop("read_timeout") == 2
+    assert databases["read_replica"]["OPTIONS"].pop("write_timeout") == 2
     for alias in ("default", "read_replica"):
         entry = databases[alias]
         assert entry["ENGINE"] == "pie.db.mysql"
@@ -305,3 +308,41 @@ def test_the_files_mappings_win_over_its_top_level_names(tmp_path):
     # Written as a YAML mapping: edx-drf-extensions reads the set as JSON text.
     assert json.loads(values["JWT_AUTH"]["JWT_PUBLIC_SIGNING_JWK_SET"]) == json.loads(JWK_SET)
     assert values["CACHES"] == OPEN_EDX_CACHES
+
+
+@pytest.mark.parametrize("in_the_file", [False, True], ids=["environment", "file"])
+def test_read_replica_database_url_adds_the_replica_with_the_writers_options(tmp_path, in_the_file):
+    url = "mysql://pie_ro:secret@replica.example.com:3306/pie"
+    config = {"READ_REPLICA_DATABASE_URL": url} if in_the_file else {}
+    env = {} if in_the_file else {"READ_REPLICA_DATABASE_URL": url}
+    databases = loaded(production(tmp_path, config, DATABASE_URL="mysql://pie:s@mysql.example.com:3306/pie", **env))[
+        "DATABASES"
+    ]
+    replica, writer = databases["read_replica"], databases["default"]
+    assert (replica["HOST"], replica["USER"], replica["ENGINE"]) == ("replica.example.com", "pie_ro", "pie.db.mysql")
+    assert replica["OPTIONS"]["init_command"] == writer["OPTIONS"]["init_command"]
+    assert replica["OPTIONS"]["isolation_level"] == "read committed"
+    assert replica["TEST"]["MIRROR"] == "default"
+
+
+def test_a_replica_named_twice_is_refused(tmp_path):
+    config = open_edx_config({"default": mysql_entry(), "read_replica": mysql_entry(HOST="replica.example.com")})
+    line = refused(
+        production(
+            tmp_path,
+            config,
+            probe=None,
+            drop=NOT_FROM_THE_ENVIRONMENT,
+            READ_REPLICA_DATABASE_URL="mysql://a:b@replica2:3306/pie",
+        )
+    )
+    assert "READ_REPLICA_DATABASE_URL" in line
+
+
+def test_migrations_run_only_on_the_writer():
+    from pie.db.routers import WriterOnlyRouter
+
+    router = WriterOnlyRouter()
+    assert router.allow_migrate("default", "intents") is True
+    assert router.allow_migrate("read_replica", "intents") is False
+    assert router.db_for_read(None) == router.db_for_write(None) == "default"

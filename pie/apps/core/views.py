@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from pie.apps.core.cache import cache_answers_recently
 from pie.apps.core.errors import DETAILS, ErrorCode, error_body
+from pie.apps.core.replica import replica_state
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,11 @@ class DetailedStatusSerializer(serializers.Serializer):
     database_status = serializers.ChoiceField(choices=[OK, UNAVAILABLE], help_text="The database's state.")
     cache_status = serializers.ChoiceField(
         choices=[OK, UNAVAILABLE], help_text="The shared cache's state; it never makes the answer a 503."
+    )
+    read_replica = serializers.DictField(
+        required=False,
+        help_text="Only with a read replica: its last known state (state, detail, behind_transactions, at), "
+        "from the cache, never probed here; it never makes the answer a 503.",
     )
 
 
@@ -71,11 +77,15 @@ def health_body() -> tuple[bool, dict]:
     """Whether the database answers, and the body's state fields (PIE's and Open edX's)."""
     parts = detailed_status()
     healthy = parts["database_status"]
+    detailed = {name: _state(answers) for name, answers in parts.items()}
+    replica = replica_state()  # None without a replica: no entry
+    if replica is not None:
+        detailed["read_replica"] = replica
     return healthy, {
         "status": _state(healthy),
         "cache": _state(parts["cache_status"]),
         "overall_status": _state(healthy),
-        "detailed_status": {name: _state(answers) for name, answers in parts.items()},
+        "detailed_status": detailed,
     }
 
 

@@ -26,6 +26,7 @@ def most_recent_and_certain(
     *,
     lms_user_id: int,
     program_uuids: Iterable[UUID | str] | None = None,
+    using: str = DEFAULT_DB_ALIAS,
 ) -> list[IntentRow]:
     """
     Return the learner's "most recent and certain" intent for each of their programs.
@@ -38,9 +39,10 @@ def most_recent_and_certain(
     One query, whatever the number of programs: a window function ranks each program's
     intents in the database, over the learner's rows only (the unique index leads with
     ``lms_user_id``). Its SQL is written once per backend and number of programs named
-    (``_most_recent_and_certain_sql``), not compiled by the ORM on every call.
+    (``_most_recent_and_certain_sql``), not compiled by the ORM on every call. ``using`` is
+    the database alias read (the writer by default; the views choose: pie.apps.core.replica).
     """
-    db = connections[DEFAULT_DB_ALIAS]
+    db = connections[using]
     programs = None if program_uuids is None else [_as_uuid(program) for program in program_uuids]
     if programs == []:
         return []
@@ -86,6 +88,7 @@ def program_history(
     after: tuple[datetime, datetime, int] | None = None,
     before: tuple[datetime, datetime, int] | None = None,
     limit: int,
+    using: str = DEFAULT_DB_ALIAS,
 ) -> tuple[list[IntentRow], bool]:
     """
     A page of the learner's whole history for one program: every intent recorded by
@@ -95,10 +98,11 @@ def program_history(
     or the last ``limit`` before it. Returns the page, newest first, and whether there
     are more intents beyond it in the direction read. One query (the unique index leads
     with the learner and the program), its SQL written once per backend and direction.
+    ``using`` is the database alias read (the writer by default).
     """
     if after is not None and before is not None:
         raise ValueError("after or before, not both")
-    db = connections[DEFAULT_DB_ALIAS]
+    db = connections[using]
     position, older = (before, False) if before is not None else (after, True)
     params = [lms_user_id, program_param(program_uuid, db), time_param("created", recorded_by, db)]
     if position is not None:

@@ -29,14 +29,17 @@ class Engagement(NamedTuple):
     by_reason: dict[str, int]  # every reason, zeros included
 
 
-def program_engagement(*, program_uuid: UUID, as_of: datetime | None = None) -> Engagement:
+def program_engagement(
+    *, program_uuid: UUID, as_of: datetime | None = None, using: str = DEFAULT_DB_ALIAS
+) -> Engagement:
     """
     Count the program's learners by each one's current intent for it: the rule of
     ``most_recent_and_certain``, applied per learner. With ``as_of``, among the intents in
     effect then (``effective_timestamp`` at or before it), so that a backfill of older
     intents changes past figures too. One query, the counting done by the database.
+    ``using`` is the database alias read (the writer by default).
     """
-    db = connections[DEFAULT_DB_ALIAS]
+    db = connections[using]
     params = [program_param(program_uuid, db)]
     if as_of is not None:
         params.append(time_param("effective_timestamp", as_of, db))
@@ -91,6 +94,7 @@ def program_learners(
     after: int | None = None,
     before: int | None = None,
     limit: int,
+    using: str = DEFAULT_DB_ALIAS,
 ) -> tuple[list[IntentRow], bool]:
     """
     A page of the program's learners, each with their current intent for it (the rule of
@@ -104,11 +108,11 @@ def program_learners(
     Keyset pages: each look-up ranks only the next learners of the program (the index on
     program and learner finds them), so a page deep in the list costs what the first
     does. A page needs two queries, and two more for each step further when its filters
-    match few learners.
+    match few learners. ``using`` is the database alias read (the writer by default).
     """
     if after is not None and before is not None:
         raise ValueError("after or before, not both")
-    db = connections[DEFAULT_DB_ALIAS]
+    db = connections[using]
     backwards = before is not None
     program = program_param(program_uuid, db)
     recorded = time_param("created", recorded_by, db)

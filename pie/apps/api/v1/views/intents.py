@@ -37,6 +37,7 @@ from pie.apps.api.v1.serializers import (
 )
 from pie.apps.api.v1.throttles import LearnerWriteThrottle
 from pie.apps.api.v1.views.bulk import RecordsIntentsInBulk
+from pie.apps.core import replica
 from pie.apps.core.lms import MAX_LMS_USER_ID
 from pie.apps.intents import selectors, services
 
@@ -106,6 +107,7 @@ class ProgramIntentViewSet(RecordsIntentsInBulk, RemembersAllowedCallers, ViewSe
         set_custom_attribute("pie_intent_certainty", intent.certainty)
         if not is_new:
             raise IntentAlreadyRecorded()
+        replica.remember_write(lms_user_id)  # committed: their next reads see it (ADR 0030)
         return Response(intent_representation(intent), status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -161,7 +163,12 @@ class ProgramIntentViewSet(RecordsIntentsInBulk, RemembersAllowedCallers, ViewSe
         # .. custom_attribute_description: True when staff read another learner's intents.
         set_custom_attribute("pie_read_on_behalf", on_behalf)
         program_uuids = query.get("program_uuid")
-        intents = selectors.most_recent_and_certain(lms_user_id=lms_user_id, program_uuids=program_uuids)
+        intents = replica.learner_read(
+            lms_user_id,
+            lambda using: selectors.most_recent_and_certain(
+                lms_user_id=lms_user_id, program_uuids=program_uuids, using=using
+            ),
+        )
         # .. custom_attribute_name: pie_programs_requested
         # .. custom_attribute_description: How many program_uuid values the query named (0: all programs).
         set_custom_attribute("pie_programs_requested", len(program_uuids or ()))
@@ -183,13 +190,17 @@ def history_page(
         except ValueError:
             raise invalid_cursor() from None
         position = (at, made, start.key[2])
-    rows, more = selectors.program_history(
-        lms_user_id=lms_user_id,
-        program_uuid=program_uuid,
-        recorded_by=recorded_by,
-        after=position if start is not None and not start.backwards else None,
-        before=position if start is not None and start.backwards else None,
-        limit=page_size,
+    rows, more = replica.learner_read(
+        lms_user_id,
+        lambda using: selectors.program_history(
+            lms_user_id=lms_user_id,
+            program_uuid=program_uuid,
+            recorded_by=recorded_by,
+            after=position if start is not None and not start.backwards else None,
+            before=position if start is not None and start.backwards else None,
+            limit=page_size,
+            using=using,
+        ),
     )
     return page_body(
         request,

@@ -26,6 +26,7 @@ from pie.apps.api.v1.serializers import (
     intent_representation,
     program_uuid_of_path,
 )
+from pie.apps.core import replica
 from pie.apps.core.lms import is_lms_user_id
 from pie.apps.intents import selectors
 
@@ -72,7 +73,9 @@ class ProgramViewSet(RemembersAllowedCallers, ViewSet):
         query = ProgramEngagementRequestSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         as_of = query.validated_data.get("as_of")
-        counts = selectors.program_engagement(program_uuid=program, as_of=as_of)
+        counts, behind, alias = replica.staff_read(
+            lambda using: selectors.program_engagement(program_uuid=program, as_of=as_of, using=using)
+        )
         # .. custom_attribute_name: pie_program_learners
         # .. custom_attribute_description: How many learners a program read counted or listed.
         set_custom_attribute("pie_program_learners", counts.learners)
@@ -83,7 +86,8 @@ class ProgramViewSet(RemembersAllowedCallers, ViewSet):
                 "by_certainty": counts.by_certainty,
                 "by_reason": counts.by_reason,
                 "as_of": as_of or timezone.now(),
-            }
+            },
+            headers=replica.lag_headers(alias, behind),
         )
 
     @extend_schema(
@@ -107,14 +111,17 @@ class ProgramViewSet(RemembersAllowedCallers, ViewSet):
         start, recorded_by = page_start(values.get("cursor"), key_length=1)
         if start is not None and not is_lms_user_id(start.key[0]):
             raise invalid_cursor()
-        rows, more = selectors.program_learners(
-            program_uuid=program,
-            recorded_by=recorded_by,
-            certainties=values.get("certainty", ()),
-            reasons=values.get("reason", ()),
-            after=None if start is None or start.backwards else start.key[0],
-            before=start.key[0] if start is not None and start.backwards else None,
-            limit=values.get("page_size", DEFAULT_PAGE_SIZE),
+        (rows, more), behind, alias = replica.staff_read(
+            lambda using: selectors.program_learners(
+                program_uuid=program,
+                recorded_by=recorded_by,
+                certainties=values.get("certainty", ()),
+                reasons=values.get("reason", ()),
+                after=None if start is None or start.backwards else start.key[0],
+                before=start.key[0] if start is not None and start.backwards else None,
+                limit=values.get("page_size", DEFAULT_PAGE_SIZE),
+                using=using,
+            )
         )
         set_custom_attribute("pie_program_learners", len(rows))
         return Response(
@@ -125,5 +132,6 @@ class ProgramViewSet(RemembersAllowedCallers, ViewSet):
                 start=start,
                 more=more,
                 key_of=lambda row: (row["lms_user_id"],),
-            )
+            ),
+            headers=replica.lag_headers(alias, behind),
         )
